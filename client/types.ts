@@ -1,0 +1,167 @@
+/**
+ * The client's public shapes: mirror state, object views, topics, events.
+ * client/mirror.ts and client/object-view.ts implement them; client/dom/ consumes them.
+ */
+import type { AnyTypeDef, AttrMap, AttrSpec, Json, ObjectId, TopicOp, TreeOp, TypeDef, ValueOf, Values } from '../shared/index.js';
+
+/** One object in a mirror's immutable state. Untouched objects keep their reference across batches. */
+export interface ObjectState<A extends AttrMap = AttrMap> {
+  readonly id: ObjectId;
+  /** The type's name. */
+  readonly type: string;
+  /** The parent's id; null for the root. */
+  readonly parent: ObjectId | null;
+  /** Child ids in order. */
+  readonly children: readonly ObjectId[];
+  /** Attribute values by name. */
+  readonly values: Values<A>;
+}
+
+/** A mirror's whole state: a new root per applied batch (immer, frozen). */
+export interface TreeState {
+  readonly seq: number;
+  readonly root: ObjectId;
+  readonly objects: Readonly<Record<ObjectId, ObjectState>>;
+}
+
+/** The server's answer to an accepted proposal. */
+export interface Ack {
+  readonly opId: number;
+  /** The seq of the proposal's last scribe. */
+  readonly seq: number;
+  /** Ids of the objects the proposal created, in order. */
+  readonly ids: readonly ObjectId[];
+}
+
+/** One applied operation within a change event. */
+export interface AppliedOp {
+  readonly op: TopicOp;
+  readonly seq: number;
+  /** The client id that caused it, or 'server'. */
+  readonly origin: string;
+}
+
+/** An attribute changed in one batch. One event per (object, attribute) per batch. */
+export interface ChangeEvent {
+  readonly id: ObjectId;
+  readonly attr: string;
+  /** The operations applied to this attribute in this batch, in order (for a re-snapshot: one synthetic set). */
+  readonly ops: readonly AppliedOp[];
+  readonly oldValue: unknown;
+  readonly newValue: unknown;
+}
+
+/** An object moved (to another parent or another index). */
+export interface MoveEvent {
+  readonly id: ObjectId;
+  readonly oldParent: ObjectId | null;
+  readonly newParent: ObjectId | null;
+  /** Its index among its new parent's children after the batch. */
+  readonly index: number;
+}
+
+/** An object (and so its subtree; one event per destroyed object, children first) was destroyed. */
+export interface DestroyEvent {
+  readonly id: ObjectId;
+  /** Its last state. */
+  readonly state: ObjectState;
+}
+
+/** Events of a mirror. Emitted after the batch is applied: `mirror.state` is already the new state. */
+export interface MirrorEvents {
+  /** An object appeared (created, or came in with a re-snapshot). Parents before children. */
+  create: [view: ObjectView];
+  destroy: [event: DestroyEvent];
+  move: [event: MoveEvent];
+  change: [event: ChangeEvent];
+  /** A batch (or snapshot) was applied; `state` is the new root. */
+  batch: [state: TreeState, previous: TreeState | undefined];
+  /** A proposal of this client was rejected by the server. */
+  reject: [error: Error, opId: number];
+}
+
+/** Events of one object view. */
+export interface ObjectViewEvents {
+  change: [event: ChangeEvent];
+  move: [event: MoveEvent];
+  destroy: [event: DestroyEvent];
+}
+
+/** A string, boolean or json topic on the client: read and set. */
+export interface ValueTopic<V> {
+  /** The current value in the mirror. */
+  readonly value: V;
+  set(value: V): Promise<Ack>;
+}
+/** A number topic. */
+export interface NumberTopic extends ValueTopic<number> {
+  add(delta: number): Promise<Ack>;
+}
+/** A dict topic. */
+export interface DictTopic<E> extends ValueTopic<Readonly<Record<string, E>>> {
+  get(key: string): E | undefined;
+  put(key: string, value: E): Promise<Ack>;
+  delete(key: string): Promise<Ack>;
+}
+/** A list topic. */
+export interface ListTopic<E> extends ValueTopic<readonly E[]> {
+  insert(index: number, ...items: E[]): Promise<Ack>;
+  /** Appends at the end: insert at the current length. */
+  push(...items: E[]): Promise<Ack>;
+  remove(index: number, count?: number): Promise<Ack>;
+  move(from: number, to: number): Promise<Ack>;
+  replace(index: number, item: E): Promise<Ack>;
+}
+
+/** The topic handle for one attribute declaration. */
+export type TopicFor<S> = S extends AttrSpec<'number', number>
+  ? NumberTopic
+  : S extends AttrSpec<'dict', Readonly<Record<string, infer E>>>
+    ? DictTopic<E>
+    : S extends AttrSpec<'list', readonly (infer E)[]>
+      ? ListTopic<E>
+      : ValueTopic<ValueOf<S>>;
+
+/** The typed topic handles of a type's attributes. */
+export type Topics<A extends AttrMap> = { readonly [K in keyof A]: TopicFor<A[K]> };
+
+/** The attributes of a type definition. */
+export type AttrsOf<T extends AnyTypeDef> = T extends TypeDef<string, infer A> ? A : never;
+
+/** Initial values for a new object: any subset of its attributes. */
+export type InitialValues<A extends AttrMap> = { readonly [K in keyof A]?: ValueOf<A[K]> };
+
+/**
+ * A typed live view of one object in a mirror. Reads come from the mirror's current state;
+ * mutations are proposals to the server, resolved when it acks.
+ */
+export interface ObjectView<A extends AttrMap = AttrMap> {
+  readonly id: ObjectId;
+  readonly type: string;
+  /** This object's current immutable state. */
+  readonly state: ObjectState<A>;
+  readonly parent: ObjectView | null;
+  readonly children: readonly ObjectView[];
+  /** Whether the object still exists in the mirror. */
+  readonly alive: boolean;
+  /** Typed topic handles, one per attribute. */
+  readonly attrs: Topics<A>;
+  /** The current value of one attribute. */
+  get<K extends keyof A & string>(name: K): ValueOf<A[K]>;
+  /** Whether this view's type is `type` (narrows). */
+  is<T extends AnyTypeDef>(type: T): this is ObjectView<AttrsOf<T>>;
+  /** Proposes a new child of type `type` at `index` (default: last); resolves to its view once applied. */
+  create<T extends AnyTypeDef>(type: T, values?: InitialValues<AttrsOf<T>>, index?: number): Promise<ObjectView<AttrsOf<T>>>;
+  /** Proposes to destroy this object and its subtree. */
+  destroy(): Promise<Ack>;
+  /** Proposes to move this object under `parent` at `index` (default: last), counted after removal. */
+  move(parent: ObjectView | ObjectId, index?: number): Promise<Ack>;
+  on<E extends keyof ObjectViewEvents>(event: E, fn: (...args: ObjectViewEvents[E]) => void): this;
+  off<E extends keyof ObjectViewEvents>(event: E, fn: (...args: ObjectViewEvents[E]) => void): this;
+}
+
+/** Internal: what ops a mirror hands to its client to propose. */
+export type ProposedOp = TopicOp | TreeOp;
+
+/** Re-exported for convenience. */
+export type { Json };

@@ -1,0 +1,54 @@
+/**
+ * treesync's shared entry point: the type DSL, operations, protocol and errors that the
+ * server and the client both import.
+ * @example
+ * import { defineType, t } from 'treesync';
+ * export const Gauge = defineType('Gauge', { label: t.string(''), value: t.number(0) });
+ */
+export { ErrorCode, SyncError, assert, unreachable, fail, isErrorCode, type WireError } from './errors.js';
+export type { Json, JsonObject } from './json.js';
+export {
+  defineType,
+  t,
+  isSafeKey,
+  kindToWire,
+  typeToWire,
+  type AttrSpec,
+  type AttrMap,
+  type AnyTypeDef,
+  type AttrsOfKind,
+  type KindName,
+  type TypeDef,
+  type Values,
+  type ValueOf,
+  type WireKind,
+  type WireType,
+} from './schema.js';
+export { copyValue, copyElement, copyJson, MAX_JSON_DEPTH } from './values.js';
+export {
+  OP,
+  OP_NAMES,
+  applyTopicOp,
+  checkTopicOp,
+  invertTopicOp,
+  isTopicOp,
+  type AddOp,
+  type CreateOp,
+  type DeleteOp,
+  type DestroyOp,
+  type InsertOp,
+  type ListMoveOp,
+  type MoveOp,
+  type ObjectId,
+  type Op,
+  type OpCode,
+  type PutOp,
+  type RemoveOp,
+  type ReplaceOp,
+  type SetOp,
+  type TopicOp,
+  type TreeOp,
+} from './ops.js';
+export * from './protocol.js';
+export { parseClientMessage, parseOp, measureValue } from './parse.js';
+export { newClientId } from './guid.js';

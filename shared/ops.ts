@@ -1,0 +1,197 @@
+/**
+ * Operations as labelled tuples, and the pure topic functions: check, invert, apply.
+ * The tuple is the wire form and the in-memory form; nothing is re-encoded in between.
+ */
+import { ErrorCode, fail, unreachable } from './errors.js';
+import type { Json, JsonObject } from './json.js';
+import { isSafeKey, type AttrSpec } from './schema.js';
+import { copyElement, copyValue } from './values.js';
+
+/** Operation codes: the first element of every operation tuple. */
+export const OP = {
+  set: 0,
+  add: 1,
+  put: 2,
+  delete: 3,
+  insert: 4,
+  remove: 5,
+  listMove: 6,
+  replace: 7,
+  create: 8,
+  destroy: 9,
+  move: 10,
+} as const;
+
+/** One of the {@link OP} codes. */
+export type OpCode = (typeof OP)[keyof typeof OP];
+
+/** An object id within a tree. The root is 0; ids are never reused. In proposals, negative ids name objects created earlier in the same proposal. */
+export type ObjectId = number;
+
+/** `[set, object, attribute, value]`: any kind. */
+export type SetOp = readonly [typeof OP.set, ObjectId, number, Json];
+/** `[add, object, attribute, delta]`: numbers. */
+export type AddOp = readonly [typeof OP.add, ObjectId, number, number];
+/** `[put, object, attribute, key, value]`: dicts. */
+export type PutOp = readonly [typeof OP.put, ObjectId, number, string, Json];
+/** `[delete, object, attribute, key]`: dicts. */
+export type DeleteOp = readonly [typeof OP.delete, ObjectId, number, string];
+/** `[insert, object, attribute, index, items]`: lists; 0 <= index <= length. */
+export type InsertOp = readonly [typeof OP.insert, ObjectId, number, number, readonly Json[]];
+/** `[remove, object, attribute, index, count]`: lists; count >= 1. */
+export type RemoveOp = readonly [typeof OP.remove, ObjectId, number, number, number];
+/** `[listMove, object, attribute, from, to]`: lists; `to` is the index after removal. */
+export type ListMoveOp = readonly [typeof OP.listMove, ObjectId, number, number, number];
+/** `[replace, object, attribute, index, item]`: lists. */
+export type ReplaceOp = readonly [typeof OP.replace, ObjectId, number, number, Json];
+/** `[create, object, typeIndex, parent, index, values]`: a new object under parent at index. */
+export type CreateOp = readonly [typeof OP.create, ObjectId, number, ObjectId, number, JsonObject];
+/** `[destroy, object]`: the object and its whole subtree. */
+export type DestroyOp = readonly [typeof OP.destroy, ObjectId];
+/** `[move, object, parent, index]`: to a new parent (or the same) at index, counted after removal. */
+export type MoveOp = readonly [typeof OP.move, ObjectId, ObjectId, number];
+
+/** An operation on one attribute (a topic). */
+export type TopicOp = SetOp | AddOp | PutOp | DeleteOp | InsertOp | RemoveOp | ListMoveOp | ReplaceOp;
+/** An operation on the tree's structure. */
+export type TreeOp = CreateOp | DestroyOp | MoveOp;
+/** Any operation. */
+export type Op = TopicOp | TreeOp;
+
+/** The name of an operation code, for messages and events. */
+export const OP_NAMES: readonly string[] = Object.keys(OP);
+
+/** Whether an operation acts on an attribute. */
+export function isTopicOp(op: Op): op is TopicOp {
+  return op[0] <= OP.replace;
+}
+
+/** Which operations each kind accepts. */
+const ACCEPTS: Readonly<Record<AttrSpec['kind'], ReadonlySet<number>>> = {
+  string: new Set([OP.set]),
+  number: new Set([OP.set, OP.add]),
+  boolean: new Set([OP.set]),
+  json: new Set([OP.set]),
+  dict: new Set([OP.set, OP.put, OP.delete]),
+  list: new Set([OP.set, OP.insert, OP.remove, OP.listMove, OP.replace]),
+};
+
+function checkIndex(i: number, max: number, ref: string): void {
+  if (!Number.isSafeInteger(i) || i < 0 || i > max) fail(ErrorCode.BAD_INDEX, `index ${String(i)} outside 0..${max}`, ref);
+}
+
+function checkKey(key: string, ref: string): void {
+  if (typeof key !== 'string' || !isSafeKey(key)) fail(ErrorCode.BAD_KEY, `forbidden key ${JSON.stringify(key)}`, ref);
+}
+
+/**
+ * Validates a topic operation against the attribute's kind and current value, and returns
+ * it with its values replaced by validated copies. Throws WRONG_KIND, BAD_VALUE, BAD_INDEX
+ * or BAD_KEY, naming the attribute.
+ */
+export function checkTopicOp(s: AttrSpec, current: unknown, op: TopicOp, attr: string): TopicOp {
+  if (!ACCEPTS[s.kind].has(op[0])) fail(ErrorCode.WRONG_KIND, `${OP_NAMES[op[0]] ?? op[0]} is not an operation of a ${s.kind} attribute`, attr);
+  switch (op[0]) {
+    case OP.set:
+      return [op[0], op[1], op[2], copyValue(s, op[3], attr)];
+    case OP.add: {
+      if (typeof op[3] !== 'number' || !Number.isFinite(op[3])) fail(ErrorCode.BAD_VALUE, 'add needs a finite number', attr);
+      if (!Number.isFinite((current as number) + op[3])) fail(ErrorCode.BAD_VALUE, 'the sum is not finite', attr);
+      return op;
+    }
+    case OP.put:
+      checkKey(op[3], attr);
+      return [op[0], op[1], op[2], op[3], copyElement(s, op[4], attr)];
+    case OP.delete:
+      checkKey(op[3], attr);
+      if (!Object.hasOwn(current as object, op[3])) fail(ErrorCode.BAD_KEY, `no key ${JSON.stringify(op[3])}`, attr);
+      return op;
+    case OP.insert: {
+      const list = current as readonly Json[];
+      checkIndex(op[3], list.length, attr);
+      if (!Array.isArray(op[4]) || op[4].length === 0) fail(ErrorCode.BAD_VALUE, 'insert needs a non-empty array of items', attr);
+      return [op[0], op[1], op[2], op[3], op[4].map((item) => copyElement(s, item, attr))];
+    }
+    case OP.remove: {
+      const list = current as readonly Json[];
+      checkIndex(op[3], list.length - 1, attr);
+      if (!Number.isSafeInteger(op[4]) || op[4] < 1 || op[3] + op[4] > list.length) fail(ErrorCode.BAD_INDEX, `count ${String(op[4])} outside 1..${list.length - op[3]}`, attr);
+      return op;
+    }
+    case OP.listMove: {
+      const list = current as readonly Json[];
+      checkIndex(op[3], list.length - 1, attr);
+      checkIndex(op[4], list.length - 1, attr);
+      return op;
+    }
+    case OP.replace: {
+      const list = current as readonly Json[];
+      checkIndex(op[3], list.length - 1, attr);
+      return [op[0], op[1], op[2], op[3], copyElement(s, op[4], attr)];
+    }
+    default:
+      return unreachable(op);
+  }
+}
+
+/** The operation that undoes `op`, given the attribute's value before `op` applies. */
+export function invertTopicOp(current: unknown, op: TopicOp): TopicOp {
+  switch (op[0]) {
+    case OP.set:
+      return [OP.set, op[1], op[2], current as Json];
+    case OP.add:
+      return [OP.add, op[1], op[2], -op[3]];
+    case OP.put: {
+      const dict = current as JsonObject;
+      return Object.hasOwn(dict, op[3]) ? [OP.put, op[1], op[2], op[3], dict[op[3]] as Json] : [OP.delete, op[1], op[2], op[3]];
+    }
+    case OP.delete:
+      return [OP.put, op[1], op[2], op[3], (current as JsonObject)[op[3]] as Json];
+    case OP.insert:
+      return [OP.remove, op[1], op[2], op[3], op[4].length];
+    case OP.remove:
+      return [OP.insert, op[1], op[2], op[3], (current as readonly Json[]).slice(op[3], op[3] + op[4])];
+    case OP.listMove:
+      return [OP.listMove, op[1], op[2], op[4], op[3]];
+    case OP.replace:
+      return [OP.replace, op[1], op[2], op[3], (current as readonly Json[])[op[3]] as Json];
+    default:
+      return unreachable(op);
+  }
+}
+
+/**
+ * Applies a checked topic operation. Dicts and lists are changed in place (plain values on the
+ * server, immer drafts on the client); the attribute's new value is returned.
+ */
+export function applyTopicOp(current: unknown, op: TopicOp): unknown {
+  switch (op[0]) {
+    case OP.set:
+      return op[3];
+    case OP.add:
+      return (current as number) + op[3];
+    case OP.put:
+      (current as Record<string, Json>)[op[3]] = op[4];
+      return current;
+    case OP.delete:
+      delete (current as Record<string, Json>)[op[3]];
+      return current;
+    case OP.insert:
+      (current as Json[]).splice(op[3], 0, ...op[4]);
+      return current;
+    case OP.remove:
+      (current as Json[]).splice(op[3], op[4]);
+      return current;
+    case OP.listMove: {
+      const list = current as Json[];
+      const [item] = list.splice(op[3], 1);
+      list.splice(op[4], 0, item as Json);
+      return current;
+    }
+    case OP.replace:
+      (current as Json[])[op[3]] = op[4];
+      return current;
+    default:
+      return unreachable(op);
+  }
+}

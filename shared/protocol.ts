@@ -1,0 +1,155 @@
+/**
+ * The wire protocol: version, event names, message shapes in both directions, limits.
+ * docs/protocol.md is the prose description of this file.
+ */
+import type { WireError } from './errors.js';
+import type { ObjectId, Op } from './ops.js';
+import type { Json } from './json.js';
+import type { WireType } from './schema.js';
+
+/** Bumped on every incompatible change of the wire protocol. */
+export const PROTOCOL_VERSION = 1;
+
+/** The client id of the server itself, as an origin. */
+export const SERVER_ORIGIN = 'server';
+
+/** Events a client sends. */
+export const ClientEvent = {
+  join: 'join',
+  leave: 'leave',
+  propose: 'propose',
+} as const;
+/** One of the {@link ClientEvent} names. */
+export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
+
+/** Events the server sends. */
+export const ServerEvent = {
+  welcome: 'welcome',
+  joined: 'joined',
+  batch: 'b',
+  ack: 'ack',
+  reject: 'reject',
+  error: 'error',
+} as const;
+/** One of the {@link ServerEvent} names. */
+export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
+
+/** What a client sends in socket.io's handshake `auth`. */
+export interface HelloAuth {
+  /** {@link PROTOCOL_VERSION} of the client. */
+  readonly v: number;
+  /** The client's stable GUID, kept across reconnects. */
+  readonly clientId: string;
+  /** Anything else the application passes (tokens); the server's hooks read it. */
+  readonly [extra: string]: unknown;
+}
+
+/** Limits the server enforces; sent in the welcome so a client can respect them. */
+export interface Limits {
+  /** Largest inbound message, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Most operations in one proposal. */
+  readonly maxOpsPerProposal: number;
+  /** Longest tree name. */
+  readonly maxTreeName: number;
+}
+
+/** The defaults of {@link Limits}. */
+export const DEFAULT_LIMITS: Limits = {
+  maxMessageBytes: 1_000_000,
+  maxOpsPerProposal: 1_000,
+  maxTreeName: 200,
+};
+
+/** `join`: subscribe to a tree. `since` is the last seq the client applied, when it has a mirror. */
+export interface JoinMessage {
+  readonly type: 'join';
+  readonly tree: string;
+  readonly since?: number;
+}
+
+/** `leave`: unsubscribe from a tree. */
+export interface LeaveMessage {
+  readonly type: 'leave';
+  readonly tree: string;
+}
+
+/** `propose`: a mutation or transaction, applied all-or-nothing. */
+export interface ProposeMessage {
+  readonly type: 'propose';
+  readonly tree: string;
+  /** Unique per client id and increasing; answered by `ack` or `reject` with the same opId. */
+  readonly opId: number;
+  /** The seq of the client's mirror when it proposed (informational). */
+  readonly baseSeq: number;
+  readonly ops: readonly Op[];
+}
+
+/** Every message a client sends, as parsed. */
+export type ClientMessage = JoinMessage | LeaveMessage | ProposeMessage;
+
+/** An object in a snapshot: `[id, typeIndex, parent, values in attribute order]`; parents come before children, siblings in order. */
+export type WireObject = readonly [id: ObjectId, type: number, parent: ObjectId, values: readonly Json[]];
+
+/** `welcome`: the first message after connecting. */
+export interface WelcomeMessage {
+  readonly v: number;
+  readonly clientId: string;
+  /** Every registered type; a type's position is its typeIndex in create ops and snapshots. */
+  readonly types: readonly WireType[];
+  readonly limits: Limits;
+}
+
+/**
+ * `joined`: the answer to a join. With `snapshot`, the tree at `seq` (the root first, with parent -1).
+ * Without it, the server sends the scribes after the client's `since` as a batch right after.
+ */
+export interface JoinedMessage {
+  readonly tree: string;
+  /** The number that names this tree in batches. */
+  readonly ref: number;
+  readonly seq: number;
+  readonly snapshot?: readonly WireObject[];
+}
+
+/**
+ * A batch of scribes: `[ref, firstSeq, ops, origins?]`. Scribe i has seq `firstSeq + i`.
+ * `origins` is run-length: `[[count, clientId], ...]` covering the ops in order; absent when all came from the server.
+ */
+export type BatchArgs = readonly [ref: number, firstSeq: number, ops: readonly Op[], origins?: readonly (readonly [number, string])[]];
+
+/** `ack`: a proposal was applied; `seq` is its last scribe's seq, `ids` the ids of the objects it created, in order. */
+export interface AckMessage {
+  readonly opId: number;
+  readonly seq: number;
+  readonly ids?: readonly ObjectId[];
+}
+
+/** `reject`: a proposal was refused; nothing of it applied. */
+export interface RejectMessage extends WireError {
+  readonly opId: number;
+}
+
+/** socket.io typing of what the server emits. */
+export interface ServerToClientEvents {
+  welcome: (msg: WelcomeMessage) => void;
+  joined: (msg: JoinedMessage) => void;
+  b: (...args: BatchArgs) => void;
+  ack: (msg: AckMessage) => void;
+  reject: (msg: RejectMessage) => void;
+  error: (msg: WireError) => void;
+}
+
+/** socket.io typing of what a client emits (unparsed: the server treats every argument as unknown). */
+export interface ClientToServerEvents {
+  join: (msg: { tree: string; since?: number }) => void;
+  leave: (msg: { tree: string }) => void;
+  propose: (msg: { tree: string; opId: number; baseSeq: number; ops: readonly Op[] }) => void;
+}
+
+/** One change record: the op, its seq and who caused it. */
+export interface Scribe {
+  readonly seq: number;
+  readonly origin: string;
+  readonly op: Op;
+}
