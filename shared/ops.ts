@@ -36,7 +36,7 @@ export type AddOp = readonly [typeof OP.add, ObjectId, number, number];
 export type PutOp = readonly [typeof OP.put, ObjectId, number, string, Json];
 /** `[delete, object, attribute, key]`: dicts. */
 export type DeleteOp = readonly [typeof OP.delete, ObjectId, number, string];
-/** `[insert, object, attribute, index, items]`: lists; 0 <= index <= length. */
+/** `[insert, object, attribute, index, items]`: lists; 0 <= index <= length, or -1 (in proposals) to append. */
 export type InsertOp = readonly [typeof OP.insert, ObjectId, number, number, readonly Json[]];
 /** `[remove, object, attribute, index, count]`: lists; count >= 1. */
 export type RemoveOp = readonly [typeof OP.remove, ObjectId, number, number, number];
@@ -44,11 +44,11 @@ export type RemoveOp = readonly [typeof OP.remove, ObjectId, number, number, num
 export type ListMoveOp = readonly [typeof OP.listMove, ObjectId, number, number, number];
 /** `[replace, object, attribute, index, item]`: lists. */
 export type ReplaceOp = readonly [typeof OP.replace, ObjectId, number, number, Json];
-/** `[create, object, typeIndex, parent, index, values]`: a new object under parent at index. */
+/** `[create, object, typeIndex, parent, index, values]`: a new object under parent at index (-1 in proposals: last). Scribes carry every attribute's value. */
 export type CreateOp = readonly [typeof OP.create, ObjectId, number, ObjectId, number, JsonObject];
 /** `[destroy, object]`: the object and its whole subtree. */
 export type DestroyOp = readonly [typeof OP.destroy, ObjectId];
-/** `[move, object, parent, index]`: to a new parent (or the same) at index, counted after removal. */
+/** `[move, object, parent, index]`: to a new parent (or the same) at index, counted after removal (-1 in proposals: last). */
 export type MoveOp = readonly [typeof OP.move, ObjectId, ObjectId, number];
 
 /** An operation on one attribute (a topic). */
@@ -108,9 +108,10 @@ export function checkTopicOp(s: AttrSpec, current: unknown, op: TopicOp, attr: s
       return op;
     case OP.insert: {
       const list = current as readonly Json[];
-      checkIndex(op[3], list.length, attr);
+      const index = op[3] === -1 ? list.length : op[3];
+      checkIndex(index, list.length, attr);
       if (!Array.isArray(op[4]) || op[4].length === 0) fail(ErrorCode.BAD_VALUE, 'insert needs a non-empty array of items', attr);
-      return [op[0], op[1], op[2], op[3], op[4].map((item) => copyElement(s, item, attr))];
+      return [op[0], op[1], op[2], index, op[4].map((item) => copyElement(s, item, attr))];
     }
     case OP.remove: {
       const list = current as readonly Json[];

@@ -98,6 +98,8 @@ export interface WelcomeMessage {
   /** Every registered type; a type's position is its typeIndex in create ops and snapshots. */
   readonly types: readonly WireType[];
   readonly limits: Limits;
+  /** The highest opId the server has answered for this client id (0 if none); new opIds must be greater. */
+  readonly lastOpId: number;
 }
 
 /**
