@@ -8,6 +8,8 @@ import { ClientEvent, type ClientMessage, type Limits } from './protocol.js';
 import { isSafeKey } from './schema.js';
 import { MAX_JSON_DEPTH } from './values.js';
 
+const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(ClientEvent));
+
 /** How many arguments each operation tuple has, by code (including the code). */
 const OP_LENGTH: readonly number[] = [4, 4, 5, 4, 5, 5, 5, 5, 6, 2, 4];
 
@@ -149,6 +151,9 @@ export function parseOp(raw: unknown, at: number): Op {
  */
 export function parseClientMessage(event: string, args: readonly unknown[], limits: Limits): ClientMessage | SyncError {
   try {
+    if (!KNOWN_EVENTS.has(event)) {
+      throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(String(event).slice(0, 80))}`, String(event).slice(0, 80));
+    }
     if (measureValue(args, limits.maxMessageBytes) > limits.maxMessageBytes) {
       throw new Reject(ErrorCode.TOO_LARGE, `message larger than ${limits.maxMessageBytes} bytes`, event);
     }

@@ -1,0 +1,151 @@
+/**
+ * The transport-agnostic core of the server: trees, sessions, fan-out, client records.
+ * server/socket-io.ts binds it to socket.io; tests can bind it to anything.
+ */
+import { EventEmitter } from 'eventemitter3';
+import {
+  DEFAULT_LIMITS,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  ServerEvent,
+  fail,
+  type AnyTypeDef,
+  type AttrMap,
+  type Limits,
+  type TypeDef,
+  type WelcomeMessage,
+} from '../shared/index.js';
+import { ClientRecord } from './client-records.js';
+import { Fanout, type FlushOptions } from './fanout.js';
+import type { Hooks } from './hooks.js';
+import { TypeRegistry } from './registry.js';
+import { Session } from './session.js';
+import { silentLogger, type Broadcast, type Logger, type SessionLink } from './transport.js';
+import { Tree } from './tree.js';
+
+/** Options of a host (and so of a SyncServer). */
+export interface HostOptions {
+  /** Every type the trees use. Their order fixes their wire index. */
+  readonly types: readonly AnyTypeDef[];
+  readonly hooks?: Hooks;
+  readonly limits?: Partial<Limits>;
+  readonly flush?: FlushOptions;
+  readonly logger?: Logger;
+  /** Makes a tree on demand when a client joins an unknown name: return its root type, or undefined to refuse. */
+  readonly createTree?: (name: string) => AnyTypeDef | undefined;
+  /** Recent scribes kept per tree for catch-up joins (default 10,000). */
+  readonly logWindow?: number;
+}
+
+/** Events of a host. */
+export interface HostEvents {
+  session: [session: Session];
+  sessionClosed: [session: Session];
+}
+
+const CLIENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Hosts many named trees and the sessions that join them. */
+export class SyncHost extends EventEmitter<HostEvents> {
+  readonly registry: TypeRegistry;
+  readonly limits: Limits;
+  readonly hooks: Hooks;
+  readonly logger: Logger;
+  readonly sessions = new Set<Session>();
+  readonly #trees = new Map<string, { tree: Tree; fanout: Fanout }>();
+  readonly #records = new Map<string, ClientRecord>();
+  #welcomeTypes: WelcomeMessage['types'] | undefined;
+
+  constructor(
+    readonly options: HostOptions,
+    readonly broadcast: Broadcast,
+  ) {
+    super();
+    this.registry = new TypeRegistry(options.types);
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.hooks = options.hooks ?? {};
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** The tree with this name, created with `rootType` when it does not exist yet. */
+  tree<R extends AttrMap>(name: string, rootType: TypeDef<string, R>): Tree<R>;
+  /** The tree with this name; UNKNOWN_TREE when it does not exist. */
+  tree(name: string): Tree;
+  tree(name: string, rootType?: AnyTypeDef): Tree {
+    const known = this.#trees.get(name);
+    if (known !== undefined) return known.tree;
+    if (rootType === undefined) fail(ErrorCode.UNKNOWN_TREE, `no tree ${JSON.stringify(name)}`, name);
+    if (name.length === 0 || name.length > this.limits.maxTreeName) fail(ErrorCode.BAD_VALUE, 'bad tree name', name);
+    const ref = this.#trees.size + 1;
+    const tree = new Tree(name, ref, this.registry, rootType, this.options.logWindow === undefined ? {} : { logWindow: this.options.logWindow });
+    const fanout = new Fanout(ref, (args) => this.broadcast(tree.room, ServerEvent.batch, args), this.options.flush);
+    tree.on('commit', (firstSeq, ops, origin) => fanout.push(firstSeq, ops, origin));
+    this.#trees.set(name, { tree, fanout });
+    return tree;
+  }
+
+  /** The tree with this name, if it exists or may be made on demand. */
+  findTree(name: string): Tree | undefined {
+    const known = this.#trees.get(name);
+    if (known !== undefined) return known.tree;
+    const rootType = this.options.createTree?.(name);
+    return rootType === undefined ? undefined : this.tree(name, rootType);
+  }
+
+  /** Every tree's name. */
+  get treeNames(): string[] {
+    return [...this.#trees.keys()];
+  }
+
+  /** Sends a tree's pending scribes now. */
+  flush(tree: Tree): void {
+    this.#trees.get(tree.name)?.fanout.flush();
+  }
+
+  /** The record of a client id (made on first use). */
+  record(clientId: string): ClientRecord {
+    let record = this.#records.get(clientId);
+    if (record === undefined) {
+      record = new ClientRecord(1024);
+      this.#records.set(clientId, record);
+    }
+    return record;
+  }
+
+  /** Checks a handshake; throws PROTOCOL_VERSION or BAD_MESSAGE. */
+  checkHello(auth: unknown): { clientId: string; auth: Record<string, unknown> } {
+    if (typeof auth !== 'object' || auth === null) fail(ErrorCode.BAD_MESSAGE, 'the handshake needs auth { v, clientId }');
+    const record = auth as Record<string, unknown>;
+    if (record['v'] !== PROTOCOL_VERSION) fail(ErrorCode.PROTOCOL_VERSION, `this server speaks protocol ${PROTOCOL_VERSION}`, 'v');
+    const clientId = record['clientId'];
+    if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) fail(ErrorCode.BAD_MESSAGE, 'clientId must be 1-128 characters of [A-Za-z0-9_.:-]', 'clientId');
+    return { clientId, auth: record };
+  }
+
+  /** Opens a session on a link after a good handshake, and welcomes it. Throws a SyncError on a bad one. */
+  open(link: SessionLink, auth: unknown): Session {
+    const hello = this.checkHello(auth);
+    const session = new Session(this, link, hello.clientId, hello.auth);
+    this.sessions.add(session);
+    this.#welcomeTypes ??= this.registry.wire;
+    link.send(ServerEvent.welcome, {
+      v: PROTOCOL_VERSION,
+      clientId: hello.clientId,
+      types: this.#welcomeTypes,
+      limits: this.limits,
+      lastOpId: this.record(hello.clientId).lastOpId,
+    } satisfies WelcomeMessage);
+    this.emit('session', session);
+    return session;
+  }
+
+  /** Forgets a closed session. */
+  closed(session: Session): void {
+    if (this.sessions.delete(session)) this.emit('sessionClosed', session);
+  }
+
+  /** Sends every pending batch and stops the timers. */
+  close(): void {
+    for (const { fanout } of this.#trees.values()) fanout.close();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * treesync's server entry point: host named trees of typed objects over socket.io.
+ * @example
+ * import { SyncServer } from 'treesync/server';
+ * import { Board, Card } from './types.js';
+ * const server = new SyncServer({ types: [Board, Card] });
+ * const board = server.tree('board', Board);
+ * board.root.create(Card, { title: 'hello' });
+ * console.log('listening on', await server.listen(3000));
+ */
+export { SyncServer, type SyncServerEvents, type SyncServerOptions } from './socket-io.js';
+export { SyncHost, type HostEvents, type HostOptions } from './host.js';
+export { Tree, type TreeEvents, type TreeOptions } from './tree.js';
+export { Session } from './session.js';
+export type { FlushOptions } from './fanout.js';
+export type { Hooks, JoinContext, MutateContext, SessionInfo } from './hooks.js';
+export type { Broadcast, Logger, SessionLink } from './transport.js';
+export type {
+  AttrsOf,
+  InitialValues,
+  ServerDictTopic,
+  ServerListTopic,
+  ServerNumberTopic,
+  ServerObject,
+  ServerTopicFor,
+  ServerTopics,
+  ServerValueTopic,
+} from './types.js';

@@ -1,0 +1,172 @@
+/** One live connection of a client: parses its messages and answers them. */
+import {
+  ErrorCode,
+  OP,
+  ServerEvent,
+  SyncError,
+  fail,
+  parseClientMessage,
+  type JoinMessage,
+  type ObjectId,
+  type Op,
+  type ProposeMessage,
+  type RejectMessage,
+} from '../shared/index.js';
+import type { Answer } from './client-records.js';
+import type { SessionInfo } from './hooks.js';
+import type { SyncHost } from './host.js';
+import type { SessionLink } from './transport.js';
+import type { Tree } from './tree.js';
+
+/** A client's live connection. */
+export class Session implements SessionInfo {
+  /** Trees this session has joined, by name. */
+  readonly joined = new Map<string, Tree>();
+
+  constructor(
+    readonly host: SyncHost,
+    readonly link: SessionLink,
+    readonly clientId: string,
+    readonly auth: Readonly<Record<string, unknown>>,
+  ) {}
+
+  /** The connection's id. */
+  get id(): string {
+    return this.link.id;
+  }
+
+  /** Handles one inbound event. Never throws: bad input is answered with a coded error. */
+  receive(event: string, args: readonly unknown[]): void {
+    try {
+      const msg = parseClientMessage(event, args, this.host.limits);
+      if (msg instanceof SyncError) return this.#refuse(event, args, msg);
+      switch (msg.type) {
+        case 'join':
+          return this.#join(msg);
+        case 'leave': {
+          const tree = this.joined.get(msg.tree);
+          if (tree !== undefined) this.link.leave(tree.room);
+          this.joined.delete(msg.tree);
+          return;
+        }
+        case 'propose':
+          return this.#propose(msg);
+      }
+    } catch (error) {
+      this.host.logger.error('treesync: a message handler failed', error);
+      this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'internal error', { ref: String(event).slice(0, 80) }).toWire());
+    }
+  }
+
+  /** Forgets this session (the transport closed). */
+  close(): void {
+    this.joined.clear();
+    this.host.closed(this);
+  }
+
+  #refuse(event: string, args: readonly unknown[], error: SyncError): void {
+    const body = args[0] as { opId?: unknown } | undefined;
+    const opId = event === 'propose' && typeof body === 'object' && body !== null ? body.opId : undefined;
+    if (typeof opId === 'number' && Number.isSafeInteger(opId) && opId >= 0) {
+      this.link.send(ServerEvent.reject, { opId, ...error.toWire() } satisfies RejectMessage);
+    } else {
+      this.link.send(ServerEvent.error, error.toWire());
+    }
+  }
+
+  #join(msg: JoinMessage): void {
+    if (this.host.hooks.canJoin?.({ session: this, tree: msg.tree }) === false) {
+      return this.link.send(ServerEvent.error, new SyncError(ErrorCode.FORBIDDEN, 'you may not join this tree', { ref: msg.tree }).toWire());
+    }
+    const tree = this.host.findTree(msg.tree);
+    if (tree === undefined) {
+      return this.link.send(ServerEvent.error, new SyncError(ErrorCode.UNKNOWN_TREE, `no tree ${JSON.stringify(msg.tree)}`, { ref: msg.tree }).toWire());
+    }
+    // Send what is pending to the room first, so this session's stream starts right after `seq`.
+    this.host.flush(tree);
+    const missed = msg.since === undefined || msg.since > tree.seq ? undefined : tree.log.since(msg.since, tree.seq);
+    if (missed === undefined) {
+      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, snapshot: tree.snapshot() });
+    } else {
+      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq });
+      const origins = runs(missed.origins);
+      const first = (msg.since ?? 0) + 1;
+      if (missed.ops.length > 0) {
+        if (origins === undefined) this.link.send(ServerEvent.batch, tree.ref, first, missed.ops);
+        else this.link.send(ServerEvent.batch, tree.ref, first, missed.ops, origins);
+      }
+    }
+    this.joined.set(tree.name, tree);
+    this.link.join(tree.room);
+  }
+
+  #propose(msg: ProposeMessage): void {
+    const record = this.host.record(this.clientId);
+    if (msg.opId <= record.lastOpId) {
+      // A resend: answer as before, never apply twice.
+      const answer = record.recall(msg.opId) ?? ['reject', { opId: msg.opId, code: ErrorCode.BAD_MESSAGE, message: `opId ${msg.opId} was already used` }];
+      return this.#send(answer);
+    }
+    record.lastOpId = msg.opId;
+    this.#send(record.answer(msg.opId, this.#decide(msg)));
+  }
+
+  #decide(msg: ProposeMessage): Answer {
+    const tree = this.joined.get(msg.tree);
+    try {
+      if (tree === undefined) fail(ErrorCode.NOT_JOINED, `join ${JSON.stringify(msg.tree)} before proposing to it`, msg.tree);
+      if (this.host.hooks.canMutate?.({ session: this, tree, ops: msg.ops }) === false) fail(ErrorCode.FORBIDDEN, 'you may not make this change');
+      const ids: ObjectId[] = [];
+      tree.transact(() => applyProposal(tree, msg.ops, ids), this.clientId);
+      return ['ack', ids.length > 0 ? { opId: msg.opId, seq: tree.seq, ids } : { opId: msg.opId, seq: tree.seq }];
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      return ['reject', { opId: msg.opId, ...error.toWire() }];
+    }
+  }
+
+  #send(answer: Answer): void {
+    if (answer[0] === 'ack') this.link.send(ServerEvent.ack, answer[1]);
+    else this.link.send(ServerEvent.reject, answer[1]);
+  }
+}
+
+/** Applies a proposal's ops, mapping its negative temp ids to the ids its creates got. */
+function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[]): void {
+  const temp = new Map<number, ObjectId>();
+  const real = (id: number): ObjectId => {
+    if (id >= 0) return id;
+    const mapped = temp.get(id);
+    if (mapped === undefined) fail(ErrorCode.UNKNOWN_OBJECT, `temp id ${id} was not created earlier in this proposal`, id);
+    return mapped;
+  };
+  for (const op of ops) {
+    switch (op[0]) {
+      case OP.create: {
+        const id = tree.apply([OP.create, -1, op[2], real(op[3]), op[4], op[5]]);
+        if (op[1] < 0) temp.set(op[1], id);
+        ids.push(id);
+        break;
+      }
+      case OP.destroy:
+        tree.apply([OP.destroy, real(op[1])]);
+        break;
+      case OP.move:
+        tree.apply([OP.move, real(op[1]), real(op[2]), op[3]]);
+        break;
+      default:
+        tree.apply(op[1] < 0 ? ([op[0], real(op[1]), ...op.slice(2)] as unknown as Op) : op);
+    }
+  }
+}
+
+/** Run-length origins, omitted when every scribe came from the server. */
+function runs(origins: readonly string[]): [number, string][] | undefined {
+  const out: [number, string][] = [];
+  for (const origin of origins) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last[1] === origin) last[0]++;
+    else out.push([1, origin]);
+  }
+  return out.length === 1 && out[0]?.[1] === 'server' ? undefined : out;
+}

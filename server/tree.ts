@@ -1,0 +1,275 @@
+/**
+ * A tree: a named root object and everything under it; the unit of ordering.
+ * Every mutation is validated, applied, recorded with its inverse, and committed as scribes.
+ */
+import { EventEmitter } from 'eventemitter3';
+import {
+  ErrorCode,
+  OP,
+  SERVER_ORIGIN,
+  applyTopicOp,
+  assert,
+  checkTopicOp,
+  copyValue,
+  fail,
+  invertTopicOp,
+  type AnyTypeDef,
+  type AttrMap,
+  type AttrSpec,
+  type Json,
+  type ObjectId,
+  type Op,
+  type TopicOp,
+  type WireObject,
+} from '../shared/index.js';
+import { isWithin, walk, type Node } from './node.js';
+import type { TypeRegistry } from './registry.js';
+import { handleOf } from './server-object.js';
+import type { ServerObject } from './types.js';
+import { ScribeLog } from './scribe-log.js';
+
+/** Events of a tree. */
+export interface TreeEvents {
+  /** A transaction committed: its scribes have seqs firstSeq .. firstSeq + ops.length - 1. */
+  commit: [firstSeq: number, ops: readonly Op[], origin: string];
+}
+
+interface Tx {
+  readonly ops: Op[];
+  readonly undo: (() => void)[];
+  readonly origin: string;
+}
+
+/** Options of a tree. */
+export interface TreeOptions {
+  /** How many recent scribes stay in memory for catch-up joins (default 10,000). */
+  readonly logWindow?: number;
+}
+
+/**
+ * A named tree of typed objects, owned by the server.
+ * @example
+ * const tree = server.tree('board', Board);
+ * const card = tree.root.create(Card, { title: 'hello' });
+ * tree.transact(() => { card.attrs.votes.add(1); card.move(tree.root, 0); });
+ */
+export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> {
+  /** The tree's version: the seq of its last scribe. */
+  seq = 0;
+  readonly #nodes = new Map<ObjectId, Node>();
+  readonly #root: Node;
+  #nextId = 1;
+  #tx: Tx | null = null;
+  readonly log: ScribeLog;
+  #snapshot: { seq: number; objects: WireObject[] } | undefined;
+
+  constructor(
+    readonly name: string,
+    /** The number that names this tree in batches. */
+    readonly ref: number,
+    readonly registry: TypeRegistry,
+    rootType: AnyTypeDef,
+    options: TreeOptions = {},
+  ) {
+    super();
+    this.#root = this.#makeNode(0, rootType, this.registry.indexOf(rootType), null, {});
+    this.#nodes.set(0, this.#root);
+    this.log = new ScribeLog(options.logWindow ?? 10_000);
+  }
+
+  /** The root object's handle. */
+  get root(): ServerObject<R> {
+    return handleOf(this, this.#root) as ServerObject<R>;
+  }
+
+  /** The handle of the object with this id, or undefined. */
+  get(id: ObjectId): ServerObject | undefined {
+    const node = this.#nodes.get(id);
+    return node === undefined ? undefined : handleOf(this, node);
+  }
+
+  /** The broadcast room of this tree's subscribers. */
+  get room(): string {
+    return `t${this.ref}`;
+  }
+
+  /** The root node. */
+  get rootNode(): Node {
+    return this.#root;
+  }
+
+  /** How many objects the tree holds, the root included. */
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  /** The node with this id; UNKNOWN_OBJECT otherwise. */
+  node(id: ObjectId): Node {
+    const node = this.#nodes.get(id);
+    if (node === undefined) fail(ErrorCode.UNKNOWN_OBJECT, `no object ${String(id)} in tree ${this.name}`, id);
+    return node;
+  }
+
+  /** The node with this id, or undefined. */
+  find(id: ObjectId): Node | undefined {
+    return this.#nodes.get(id);
+  }
+
+  /**
+   * Runs `fn` as one transaction: all of its mutations commit together, or, if it throws,
+   * none of them happened and the error propagates. Nested calls join the outer transaction.
+   */
+  transact<R>(fn: () => R, origin: string = SERVER_ORIGIN): R {
+    if (this.#tx !== null) return fn();
+    const tx: Tx = { ops: [], undo: [], origin };
+    this.#tx = tx;
+    let result: R;
+    try {
+      result = fn();
+    } catch (error) {
+      for (let i = tx.undo.length - 1; i >= 0; i--) (tx.undo[i] as () => void)();
+      throw error;
+    } finally {
+      this.#tx = null;
+    }
+    if (tx.ops.length > 0) this.#commit(tx);
+    return result;
+  }
+
+  /** Validates and applies one operation (inside a transaction, or as its own). Returns the id it created or acted on. */
+  apply(op: Op, origin: string = SERVER_ORIGIN): ObjectId {
+    if (this.#tx === null) return this.transact(() => this.apply(op, origin), origin);
+    switch (op[0]) {
+      case OP.create:
+        return this.#create(op[2], op[3], op[4], op[5]);
+      case OP.destroy:
+        this.#destroy(op[1]);
+        return op[1];
+      case OP.move:
+        this.#move(op[1], op[2], op[3]);
+        return op[1];
+      default:
+        this.#topic(op);
+        return op[1];
+    }
+  }
+
+  /** The whole tree as wire objects, parents before children (cached per seq). */
+  snapshot(): readonly WireObject[] {
+    if (this.#snapshot?.seq !== this.seq) {
+      const objects: WireObject[] = [];
+      walk(this.#root, (n) => objects.push([n.id, n.typeIndex, n.parent === null ? -1 : n.parent.id, n.values as Json[]]));
+      this.#snapshot = { seq: this.seq, objects };
+    }
+    return this.#snapshot.objects;
+  }
+
+  #record(op: Op, undo: () => void): void {
+    const tx = this.#tx;
+    assert(tx !== null, 'mutation outside a transaction');
+    tx.ops.push(op);
+    tx.undo.push(undo);
+  }
+
+  #commit(tx: Tx): void {
+    const firstSeq = this.seq + 1;
+    this.seq += tx.ops.length;
+    this.log.append(firstSeq, tx.ops, tx.origin);
+    this.emit('commit', firstSeq, tx.ops, tx.origin);
+  }
+
+  #makeNode(id: ObjectId, type: AnyTypeDef, typeIndex: number, parent: Node | null, given: Readonly<Record<string, unknown>>): Node {
+    for (const key of Object.keys(given)) {
+      if (!type.attrIndex.has(key)) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${type.name} has no attribute ${key}`, key);
+    }
+    const values = type.attrNames.map((name) => {
+      const s = type.attrs[name] as AttrSpec;
+      return copyValue(s, Object.hasOwn(given, name) ? given[name] : s.default, name);
+    });
+    return { id, type, typeIndex, parent, children: [], values, alive: true };
+  }
+
+  #create(typeIndex: number, parentId: ObjectId, index: number, given: Readonly<Record<string, unknown>>): ObjectId {
+    const type = this.registry.at(typeIndex);
+    const parent = this.node(parentId);
+    const at = index === -1 ? parent.children.length : index;
+    if (!Number.isSafeInteger(at) || at < 0 || at > parent.children.length) {
+      fail(ErrorCode.BAD_INDEX, `index ${String(index)} outside 0..${parent.children.length}`, parentId);
+    }
+    const node = this.#makeNode(this.#nextId++, type, typeIndex, parent, given);
+    parent.children.splice(at, 0, node);
+    this.#nodes.set(node.id, node);
+    const values: Record<string, Json> = {};
+    // The scribe must not share containers with the node: later in-place list and dict ops would rewrite it.
+    type.attrNames.forEach((name, i) => (values[name] = detach(node.values[i]) as Json));
+    this.#record([OP.create, node.id, typeIndex, parent.id, at, values], () => {
+      parent.children.splice(at, 1);
+      this.#nodes.delete(node.id);
+      node.alive = false;
+    });
+    return node.id;
+  }
+
+  #destroy(id: ObjectId): void {
+    const node = this.node(id);
+    const parent = node.parent;
+    if (parent === null) fail(ErrorCode.BAD_PARENT, 'the root cannot be destroyed', id);
+    const at = parent.children.indexOf(node);
+    parent.children.splice(at, 1);
+    const gone: Node[] = [];
+    walk(node, (n) => {
+      gone.push(n);
+      this.#nodes.delete(n.id);
+      n.alive = false;
+    });
+    this.#record([OP.destroy, id], () => {
+      parent.children.splice(at, 0, node);
+      for (const n of gone) {
+        this.#nodes.set(n.id, n);
+        n.alive = true;
+      }
+    });
+  }
+
+  #move(id: ObjectId, parentId: ObjectId, index: number): void {
+    const node = this.node(id);
+    const from = node.parent;
+    if (from === null) fail(ErrorCode.BAD_PARENT, 'the root cannot be moved', id);
+    const to = this.node(parentId);
+    if (isWithin(to, node)) fail(ErrorCode.BAD_PARENT, `cannot move ${id} into its own subtree`, parentId);
+    const fromIndex = from.children.indexOf(node);
+    const max = to === from ? from.children.length - 1 : to.children.length;
+    const at = index === -1 ? max : index;
+    if (!Number.isSafeInteger(at) || at < 0 || at > max) fail(ErrorCode.BAD_INDEX, `index ${String(index)} outside 0..${max}`, parentId);
+    from.children.splice(fromIndex, 1);
+    to.children.splice(at, 0, node);
+    node.parent = to;
+    this.#record([OP.move, id, parentId, at], () => {
+      to.children.splice(at, 1);
+      from.children.splice(fromIndex, 0, node);
+      node.parent = from;
+    });
+  }
+
+  #topic(op: TopicOp): void {
+    const node = this.node(op[1]);
+    const name = node.type.attrNames[op[2]];
+    if (name === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${node.type.name} has no attribute #${String(op[2])}`, op[2]);
+    const i = op[2];
+    const current = node.values[i];
+    const checked = checkTopicOp(node.type.attrs[name] as AttrSpec, current, op, name);
+    const inverse = invertTopicOp(current, checked);
+    // A set scribe keeps its own container; the node gets a detached copy to change in place later.
+    node.values[i] = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(current, checked);
+    this.#record(checked, () => {
+      node.values[i] = applyTopicOp(node.values[i], inverse);
+    });
+  }
+}
+
+/** A shallow copy of a list or dict (elements are never changed in place), the value itself otherwise. */
+function detach(value: unknown): unknown {
+  if (Array.isArray(value)) return value.slice();
+  if (typeof value === 'object' && value !== null) return { ...value };
+  return value;
+}
