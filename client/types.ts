@@ -160,6 +160,11 @@ export interface ObjectView<A extends AttrMap = AttrMap> {
   off<E extends keyof ObjectViewEvents>(event: E, fn: (...args: ObjectViewEvents[E]) => void): this;
 }
 
+/** Where the client reports junk from the server and errors thrown by event listeners; never console. */
+export interface Logger {
+  warn(msg: string, ...args: unknown[]): void;
+}
+
 /** Internal: what ops a mirror hands to its client to propose. */
 export type ProposedOp = TopicOp | TreeOp;
 

@@ -7,16 +7,27 @@ import {
   fail,
   parseClientMessage,
   type JoinMessage,
+  type Limits,
   type ObjectId,
   type Op,
   type ProposeMessage,
   type RejectMessage,
 } from '../shared/index.js';
-import type { Answer } from './client-records.js';
-import type { SessionInfo } from './hooks.js';
-import type { SyncHost } from './host.js';
-import type { SessionLink } from './transport.js';
+import type { Answer, ClientRecord } from './client-records.js';
+import type { Hooks, SessionInfo } from './hooks.js';
+import type { Logger, SessionLink } from './transport.js';
 import type { Tree } from './tree.js';
+
+/** What a session needs of its host (server/host.ts implements it). */
+export interface SessionHost {
+  readonly limits: Limits;
+  readonly hooks: Hooks;
+  readonly logger: Logger;
+  record(clientId: string): ClientRecord;
+  findTree(name: string): Tree | undefined;
+  flush(tree: Tree): void;
+  closed(session: Session): void;
+}
 
 /** A client's live connection. */
 export class Session implements SessionInfo {
@@ -24,7 +35,7 @@ export class Session implements SessionInfo {
   readonly joined = new Map<string, Tree>();
 
   constructor(
-    readonly host: SyncHost,
+    readonly host: SessionHost,
     readonly link: SessionLink,
     readonly clientId: string,
     readonly auth: Readonly<Record<string, unknown>>,

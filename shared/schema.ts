@@ -62,14 +62,14 @@ function spec<K extends KindName, V>(kind: K, def: V, of?: AttrSpec): AttrSpec<K
  * const Gauge = defineType('Gauge', { label: t.string('cpu'), value: t.number(0), tags: t.dict(t.string()) });
  */
 export const t = {
-  /** A string topic: set. */
-  string: <V extends string = string>(def?: V): AttrSpec<'string', V> => spec('string', (def ?? '') as V),
+  /** A string topic: set. Narrow it with a type argument: `t.string<'on' | 'off'>('off')`. */
+  string: <V extends string = string>(def?: NoInfer<V>): AttrSpec<'string', V> => spec('string', (def ?? '') as V),
   /** A number topic (finite numbers): set, add. */
   number: (def = 0): AttrSpec<'number', number> => spec('number', def),
   /** A boolean topic: set. */
   boolean: (def = false): AttrSpec<'boolean', boolean> => spec('boolean', def),
   /** Any JSON value: set. */
-  json: <V extends Json = Json>(def?: V): AttrSpec<'json', V> => spec('json', (def ?? null) as V),
+  json: <V extends Json = Json>(def?: NoInfer<V>): AttrSpec<'json', V> => spec('json', (def ?? null) as V),
   /** A dict of string keys to values of one kind: set, put, delete. */
   dict: <E extends AttrSpec>(of: E, def?: Readonly<Record<string, ValueOf<E>>>): AttrSpec<'dict', Readonly<Record<string, ValueOf<E>>>> =>
     spec('dict', def ?? {}, of),

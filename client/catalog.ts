@@ -1,0 +1,85 @@
+/**
+ * The client's view of the server's types, built from the welcome message: a type's position
+ * is its typeIndex, an attribute's position its index in ops. Kinds come from the wire, so a
+ * client works without local type definitions; local definitions only contribute defaults.
+ */
+import { ErrorCode, SyncError, fail, isSafeKey, kindToWire, t, type AnyTypeDef, type AttrMap, type AttrSpec, type KindName } from '../shared/index.js';
+
+/** A type as the client knows it: name, index, attributes in wire order with their kinds. */
+export interface ClientType {
+  readonly name: string;
+  readonly index: number;
+  readonly attrNames: readonly string[];
+  readonly attrIndex: ReadonlyMap<string, number>;
+  /** One declaration per attribute: the kind from the wire, the default from a matching local definition. */
+  readonly specs: readonly AttrSpec[];
+}
+
+const SCALARS = new Set<KindName>(['string', 'number', 'boolean', 'json']);
+const MAX_KIND_DEPTH = 16;
+
+/** Turns a wire kind (`'number'`, `['list', ['dict', 'string']]`) into an attribute declaration with the kind's default. */
+export function specFromWire(kind: unknown, depth = 0): AttrSpec {
+  if (typeof kind === 'string' && SCALARS.has(kind as KindName)) return (t[kind as 'string' | 'number' | 'boolean' | 'json'] as () => AttrSpec)();
+  if (Array.isArray(kind) && kind.length === 2 && depth < MAX_KIND_DEPTH) {
+    const of = specFromWire(kind[1], depth + 1);
+    if (kind[0] === 'dict') return t.dict(of);
+    if (kind[0] === 'list') return t.list(of);
+  }
+  return fail(ErrorCode.BAD_MESSAGE, `unknown wire kind ${JSON.stringify(kind)}`);
+}
+
+function sameKind(a: AttrSpec, b: AttrSpec): boolean {
+  return JSON.stringify(kindToWire(a)) === JSON.stringify(kindToWire(b));
+}
+
+function parseType(raw: unknown, index: number, local: ReadonlyMap<string, AnyTypeDef>): ClientType {
+  if (!Array.isArray(raw) || raw.length !== 2 || typeof raw[0] !== 'string' || !Array.isArray(raw[1])) {
+    fail(ErrorCode.BAD_MESSAGE, `type ${index} is not [name, attributes]`, index);
+  }
+  const name = raw[0];
+  const def = local.get(name);
+  const attrNames: string[] = [];
+  const specs: AttrSpec[] = [];
+  for (const raw2 of raw[1] as unknown[]) {
+    const attr = raw2 as unknown[];
+    if (!Array.isArray(raw2) || attr.length !== 2 || typeof attr[0] !== 'string' || !isSafeKey(attr[0])) fail(ErrorCode.BAD_MESSAGE, `bad attribute in type ${name}`, name);
+    const attrName = attr[0];
+    const wire = specFromWire(attr[1]);
+    const declared = (def?.attrs as AttrMap | undefined)?.[attrName];
+    attrNames.push(attrName);
+    specs.push(declared !== undefined && sameKind(declared, wire) ? declared : wire);
+  }
+  return { name, index, attrNames, attrIndex: new Map(attrNames.map((n, i) => [n, i] as const)), specs };
+}
+
+/** The types of one server, by typeIndex and by name. */
+export class TypeCatalog {
+  readonly #types: readonly ClientType[];
+  readonly #byName: ReadonlyMap<string, ClientType>;
+
+  /** Parses the welcome's `types`; throws BAD_MESSAGE on junk. */
+  constructor(wire: unknown, local: readonly AnyTypeDef[] = []) {
+    if (!Array.isArray(wire)) fail(ErrorCode.BAD_MESSAGE, 'welcome.types is not an array');
+    const defs = new Map(local.map((d) => [d.name, d] as const));
+    this.#types = wire.map((raw: unknown, i) => parseType(raw, i, defs));
+    this.#byName = new Map(this.#types.map((ct) => [ct.name, ct] as const));
+  }
+
+  /** The type at a typeIndex, or undefined. */
+  at(index: number): ClientType | undefined {
+    return this.#types[index];
+  }
+
+  /** The type with this name, or undefined. */
+  byName(name: string): ClientType | undefined {
+    return this.#byName.get(name);
+  }
+
+  /** The type with this name; UNKNOWN_TYPE when the server does not register it. */
+  require(name: string): ClientType {
+    const ct = this.#byName.get(name);
+    if (ct === undefined) throw new SyncError(ErrorCode.UNKNOWN_TYPE, `the server has no type ${JSON.stringify(name)}`, { ref: name });
+    return ct;
+  }
+}

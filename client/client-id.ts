@@ -1,0 +1,36 @@
+/** The client's stable GUID: explicit, remembered in localStorage, or fresh for the client's lifetime. */
+import { newClientId } from '../shared/index.js';
+
+/** The localStorage key under which a browser keeps its client id. */
+export const CLIENT_ID_KEY = 'treesync.clientId';
+
+interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+function storage(): StorageLike | undefined {
+  try {
+    const s = (globalThis as { localStorage?: StorageLike }).localStorage;
+    return s !== undefined && typeof s.getItem === 'function' ? s : undefined;
+  } catch {
+    // Some browsers throw on access to localStorage (privacy modes, sandboxed iframes).
+    return undefined;
+  }
+}
+
+/** Picks the client id: the explicit one, else the one stored in localStorage (stored there if new), else a fresh GUID. */
+export function resolveClientId(explicit?: string): string {
+  if (explicit !== undefined && explicit.length > 0) return explicit;
+  const s = storage();
+  if (s === undefined) return newClientId();
+  try {
+    const known = s.getItem(CLIENT_ID_KEY);
+    if (known !== null && known.length > 0) return known;
+    const id = newClientId();
+    s.setItem(CLIENT_ID_KEY, id);
+    return id;
+  } catch {
+    return newClientId();
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * The client: one connection to a treesync server, the mirrors of the trees it joined, and the
+ * protocol between them (welcome, join and rejoin, batches, proposals, acks and rejects).
+ */
+import { EventEmitter } from 'eventemitter3';
+import {
+  ClientEvent,
+  DEFAULT_LIMITS,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  ServerEvent,
+  SyncError,
+  isErrorCode,
+  type AnyTypeDef,
+  type Limits,
+  type Op,
+  type WelcomeMessage,
+} from '../shared/index.js';
+import { TypeCatalog } from './catalog.js';
+import { resolveClientId } from './client-id.js';
+import { Mirror, type MirrorHost, type MirrorInbox } from './mirror.js';
+import { Outbox, parseAck, parseWireError } from './outbox.js';
+import { socketIoTransport } from './socket-io.js';
+import type { ClientTransport, ConnectError } from './transport.js';
+import type { Ack, Logger } from './types.js';
+
+/** Options of {@link SyncClient}. */
+export interface SyncClientOptions {
+  /** The server's URL, for the socket.io transport; or pass `transport`. */
+  readonly url?: string;
+  /** The transport to use instead of socket.io at `url`. */
+  readonly transport?: ClientTransport;
+  /** Local type definitions: for typing, and for defaults in local checks. */
+  readonly types?: readonly AnyTypeDef[];
+  /** The stable client id; default: remembered in localStorage, else fresh. */
+  readonly clientId?: string;
+  /** Extra handshake auth (tokens) for the server's hooks. */
+  readonly auth?: Readonly<Record<string, unknown>>;
+  readonly logger?: Logger;
+}
+
+/** Events of a {@link SyncClient}. */
+export interface SyncClientEvents {
+  connect: [];
+  disconnect: [reason: string];
+  error: [error: SyncError];
+  welcome: [welcome: WelcomeMessage];
+}
+
+interface Joining {
+  readonly mirror: Mirror;
+  readonly promise: Promise<Mirror>;
+  readonly resolve: (mirror: Mirror) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+function readLimits(raw: unknown): Limits {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const pick = (key: keyof Limits): number => (isInt(r[key]) && (r[key]) > 0 ? (r[key]) : DEFAULT_LIMITS[key]);
+  return { maxMessageBytes: pick('maxMessageBytes'), maxOpsPerProposal: pick('maxOpsPerProposal'), maxTreeName: pick('maxTreeName') };
+}
+
+/**
+ * A connection to a treesync server. Reconnects by itself; on every reconnect it rejoins its
+ * trees from their last seq and resends the proposals still in flight.
+ * @example
+ * const client = new SyncClient({ url: 'http://localhost:3000', types: [Gauge] });
+ * const mirror = await client.join('dashboard');
+ */
+export class SyncClient extends EventEmitter<SyncClientEvents> {
+  readonly #transport: ClientTransport;
+  readonly #logger: Logger | undefined;
+  readonly #types: readonly AnyTypeDef[];
+  readonly #mirrors = new Map<string, Mirror>();
+  readonly #inboxes = new Map<Mirror, MirrorInbox>();
+  readonly #byRef = new Map<number, Mirror>();
+  readonly #refs = new Map<Mirror, number>();
+  readonly #joins = new Map<string, Joining>();
+  readonly #outbox = new Outbox();
+  readonly #host: MirrorHost;
+  #clientId: string;
+  #auth: Readonly<Record<string, unknown>>;
+  #catalog: TypeCatalog | undefined;
+  #limits: Limits = DEFAULT_LIMITS;
+  #epoch = 0;
+  #ready = false;
+  #closed = false;
+
+  constructor(options: SyncClientOptions) {
+    super();
+    const transport = options.transport ?? (options.url === undefined ? undefined : socketIoTransport(options.url));
+    if (transport === undefined) throw new SyncError(ErrorCode.BAD_VALUE, 'SyncClient needs a url or a transport');
+    this.#transport = transport;
+    this.#logger = options.logger;
+    this.#types = options.types ?? [];
+    this.#clientId = resolveClientId(options.clientId);
+    this.#auth = options.auth ?? {};
+    this.#host = {
+      catalog: () => this.#catalog,
+      maxOps: () => this.#limits.maxOpsPerProposal,
+      bind: (mirror, inbox) => void this.#inboxes.set(mirror, inbox),
+      submit: (mirror, ops, settle) => this.#submit(mirror, ops, settle),
+      resync: (mirror, since) => {
+        if (this.#ready && this.#mirrors.get(mirror.name) === mirror) this.#sendJoin(mirror, since);
+      },
+      applied: (mirror) => this.#outbox.applied(mirror),
+      warn: (msg, ...args) => this.#logger?.warn(msg, ...args),
+      listenerError: (error) => {
+        if (this.#logger !== undefined) this.#logger.warn('treesync: an event listener threw', error);
+        else
+          queueMicrotask(() => {
+            throw error;
+          });
+      },
+    };
+    transport.onConnect(() => this.emit('connect'));
+    transport.onDisconnect((reason) => this.#onDisconnect(reason));
+    transport.onConnectError((error) => this.#onConnectError(error));
+    transport.onMessage((event, args) => this.#onMessage(event, args));
+    transport.open(() => ({ ...this.#auth, v: PROTOCOL_VERSION, clientId: this.#clientId }));
+  }
+
+  /** This client's stable id: the origin of its scribes. */
+  get clientId(): string {
+    return this.#clientId;
+  }
+
+  /** Whether the connection is up. */
+  get connected(): boolean {
+    return this.#transport.connected;
+  }
+
+  /** Replaces the extra handshake auth; used from the next (re)connect on. */
+  setAuth(auth: Readonly<Record<string, unknown>>): void {
+    this.#auth = auth;
+  }
+
+  /** Reopens the connection, after the server refused the handshake or disconnected this client. */
+  connect(): void {
+    if (!this.#closed) this.#transport.open(() => ({ ...this.#auth, v: PROTOCOL_VERSION, clientId: this.#clientId }));
+  }
+
+  /** Joins a tree: resolves to its mirror once the first snapshot is applied; joining twice gives the same mirror. */
+  join(tree: string): Promise<Mirror> {
+    if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, 'the client is closed'));
+    if (typeof tree !== 'string' || tree.length === 0 || tree.length > this.#limits.maxTreeName) {
+      return Promise.reject(new SyncError(ErrorCode.BAD_VALUE, 'a tree name is a non-empty string', { ref: tree }));
+    }
+    const pending = this.#joins.get(tree);
+    if (pending !== undefined) return pending.promise;
+    const known = this.#mirrors.get(tree);
+    if (known !== undefined) return Promise.resolve(known);
+    const mirror = new Mirror(tree, this.#host);
+    let resolve!: (mirror: Mirror) => void;
+    let reject!: (error: unknown) => void;
+    const promise = new Promise<Mirror>((res, rej) => ((resolve = res), (reject = rej)));
+    this.#joins.set(tree, { mirror, promise, resolve, reject });
+    this.#mirrors.set(tree, mirror);
+    if (this.#ready) this.#sendJoin(mirror, undefined);
+    return promise;
+  }
+
+  /** Leaves a tree: its mirror stops updating and its unsettled proposals reject with CLOSED. */
+  leave(tree: string): void {
+    const mirror = this.#mirrors.get(tree);
+    if (mirror === undefined) return;
+    if (this.#ready) this.#transport.send(ClientEvent.leave, { tree });
+    this.#forget(mirror, new SyncError(ErrorCode.CLOSED, `left ${tree}`, { ref: tree }));
+  }
+
+  /** Closes the connection for good; unsettled proposals and joins reject with CLOSED. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ready = false;
+    this.#transport.close();
+    for (const mirror of [...this.#mirrors.values()]) this.#forget(mirror, new SyncError(ErrorCode.CLOSED, 'the client is closed'));
+    this.#outbox.drop(new SyncError(ErrorCode.CLOSED, 'the client is closed'));
+  }
+
+  #forget(mirror: Mirror, error: SyncError): void {
+    this.#mirrors.delete(mirror.name);
+    const ref = this.#refs.get(mirror);
+    if (ref !== undefined && this.#byRef.get(ref) === mirror) this.#byRef.delete(ref);
+    this.#refs.delete(mirror);
+    this.#inboxes.get(mirror)?.close();
+    this.#inboxes.delete(mirror);
+    const joining = this.#joins.get(mirror.name);
+    if (joining?.mirror === mirror) {
+      this.#joins.delete(mirror.name);
+      joining.reject(error);
+    }
+    this.#outbox.drop(error, mirror);
+  }
+
+  #submit(mirror: Mirror, ops: readonly Op[], settle: (error: unknown, ack?: Ack) => void): void {
+    if (this.#closed || this.#mirrors.get(mirror.name) !== mirror) {
+      settle(new SyncError(ErrorCode.CLOSED, `not joined to ${mirror.name}`));
+      return;
+    }
+    this.#outbox.add(mirror, ops, settle);
+    if (this.#ready) this.#flush();
+  }
+
+  /** Sends every proposal not yet sent on this connection, in order. */
+  #flush(): void {
+    for (const o of this.#outbox.unsent(this.#epoch)) {
+      o.sentOn = this.#epoch;
+      this.#transport.send(ClientEvent.propose, { tree: o.mirror.name, opId: o.opId, baseSeq: o.mirror.seq, ops: o.ops });
+    }
+  }
+
+  #sendJoin(mirror: Mirror, since: number | undefined): void {
+    this.#inboxes.get(mirror)?.rejoining();
+    this.#transport.send(ClientEvent.join, since === undefined ? { tree: mirror.name } : { tree: mirror.name, since });
+  }
+
+  #onDisconnect(reason: string): void {
+    this.#ready = false;
+    this.emit('disconnect', reason);
+  }
+
+  #onConnectError(error: ConnectError): void {
+    this.emit('error', new SyncError(isErrorCode(error.code) ? error.code : ErrorCode.CONNECTION_LOST, error.message));
+  }
+
+  #onMessage(event: string, args: readonly unknown[]): void {
+    try {
+      switch (event) {
+        case ServerEvent.welcome:
+          return this.#onWelcome(args[0]);
+        case ServerEvent.joined:
+          return this.#onJoined(args[0]);
+        case ServerEvent.batch: {
+          const [ref, firstSeq, ops, origins] = args;
+          const mirror = isInt(ref) ? this.#byRef.get(ref) : undefined;
+          if (mirror !== undefined && isInt(firstSeq)) this.#inboxes.get(mirror)?.batch(firstSeq, ops, origins);
+          return;
+        }
+        case ServerEvent.ack: {
+          const ack = parseAck(args[0]);
+          if (ack === undefined) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk ack');
+          return this.#outbox.ack(ack);
+        }
+        case ServerEvent.reject: {
+          const error = parseWireError(args[0]);
+          const opId = (args[0] as { opId?: unknown } | undefined)?.opId;
+          if (error === undefined || !isInt(opId)) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk reject');
+          const mirror = this.#outbox.reject(opId, error);
+          mirror?.emit('reject', error, opId);
+          return;
+        }
+        case ServerEvent.error:
+          return this.#onError(args[0]);
+        default:
+          this.#logger?.warn(`treesync: unknown event ${JSON.stringify(event).slice(0, 80)} ignored`);
+      }
+    } catch (error) {
+      this.#logger?.warn(`treesync: ${event} message ignored`, error);
+    }
+  }
+
+  #onWelcome(raw: unknown): void {
+    const w = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    if (w['v'] !== PROTOCOL_VERSION) {
+      const error = new SyncError(ErrorCode.PROTOCOL_VERSION, `the server speaks protocol ${String(w['v'])}, this client ${PROTOCOL_VERSION}`);
+      this.close();
+      this.emit('error', error);
+      return;
+    }
+    const catalog = new TypeCatalog(w['types'], this.#types);
+    const limits = readLimits(w['limits']);
+    const lastOpId = isInt(w['lastOpId']) ? w['lastOpId'] : 0;
+    if (typeof w['clientId'] === 'string' && w['clientId'] !== this.#clientId) {
+      this.#logger?.warn(`treesync: the server calls this client ${w['clientId']}, not ${this.#clientId}; adopting it`);
+      this.#clientId = w['clientId'];
+    }
+    this.#catalog = catalog;
+    this.#limits = limits;
+    this.#outbox.welcome(lastOpId);
+    this.#epoch++;
+    this.#ready = true;
+    this.emit('welcome', { v: PROTOCOL_VERSION, clientId: this.#clientId, types: w['types'] as WelcomeMessage['types'], limits, lastOpId });
+    // Order matters: joins first, then the resent in-flight proposals (same opIds), then the new ones.
+    for (const mirror of this.#mirrors.values()) {
+      this.#sendJoin(mirror, this.#inboxes.get(mirror)?.hasState() === true ? mirror.seq : undefined);
+    }
+    this.#flush();
+  }
+
+  #onJoined(raw: unknown): void {
+    const j = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const { tree, ref, seq, snapshot } = j;
+    if (typeof tree !== 'string' || !isInt(ref) || !isInt(seq) || seq < 0) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk joined');
+    const mirror = this.#mirrors.get(tree);
+    const inbox = mirror === undefined ? undefined : this.#inboxes.get(mirror);
+    if (mirror === undefined || inbox === undefined) return;
+    const oldRef = this.#refs.get(mirror);
+    if (oldRef !== undefined && this.#byRef.get(oldRef) === mirror) this.#byRef.delete(oldRef);
+    this.#refs.set(mirror, ref);
+    this.#byRef.set(ref, mirror);
+    const joining = this.#joins.get(tree);
+    try {
+      inbox.joined(seq, snapshot);
+    } catch (error) {
+      if (joining === undefined) throw error;
+      this.#forget(mirror, error instanceof SyncError ? error : new SyncError(ErrorCode.BAD_MESSAGE, 'junk snapshot', { cause: error }));
+      return;
+    }
+    if (joining !== undefined && inbox.hasState()) {
+      this.#joins.delete(tree);
+      joining.resolve(mirror);
+    }
+  }
+
+  #onError(raw: unknown): void {
+    const error = parseWireError(raw) ?? new SyncError(ErrorCode.BAD_MESSAGE, 'junk error message');
+    const joining = typeof error.ref === 'string' ? this.#joins.get(error.ref) : undefined;
+    // A failed first join rejects its promise; anything else (a failed rejoin included) is the client's 'error'.
+    if (joining !== undefined) this.#forget(joining.mirror, error);
+    else this.emit('error', error);
+  }
+}

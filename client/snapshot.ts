@@ -1,0 +1,146 @@
+/**
+ * Materializes a snapshot (`joined` with `snapshot`) into a mirror's state. Over an existing
+ * state (a re-snapshot after a long disconnect) it keeps the references of whatever did not
+ * change and reports the difference as the events a batch would have produced.
+ */
+import { freeze } from 'immer';
+import { ErrorCode, OP, SERVER_ORIGIN, fail, type Json, type ObjectId } from '../shared/index.js';
+import type { MutableObject, StateDiff } from './apply-batch.js';
+import type { TypeCatalog } from './catalog.js';
+import type { ChangeEvent, DestroyEvent, MoveEvent, ObjectState, TreeState } from './types.js';
+
+/** Deep equality of JSON values. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function isId(v: unknown): v is ObjectId {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+function readObjects(catalog: TypeCatalog, wire: unknown): { root: ObjectId; objects: Record<ObjectId, MutableObject>; order: ObjectId[] } {
+  if (!Array.isArray(wire) || wire.length === 0) fail(ErrorCode.BAD_MESSAGE, 'a snapshot must be a non-empty array');
+  const objects: Record<ObjectId, MutableObject> = {};
+  const order: ObjectId[] = [];
+  wire.forEach((raw: unknown, i) => {
+    if (!Array.isArray(raw) || raw.length !== 4) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${i} is not [id, type, parent, values]`, i);
+    const [id, typeIndex, parent, values] = raw as unknown[];
+    if (!isId(id) || id < 0 || objects[id] !== undefined) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${i} has a bad or repeated id`, i);
+    const type = isId(typeIndex) ? catalog.at(typeIndex) : undefined;
+    if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `snapshot object ${id} has an unknown type`, id);
+    if (!Array.isArray(values)) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${id} has no values`, id);
+    const byName: Record<string, unknown> = {};
+    const given = values as unknown[];
+    type.attrNames.forEach((name, k) => (byName[name] = k < given.length ? given[k] : type.specs[k]?.default));
+    if (i === 0) {
+      if (parent !== -1) fail(ErrorCode.BAD_MESSAGE, 'the first snapshot object must be the root (parent -1)', id);
+    } else {
+      const p = isId(parent) ? objects[parent] : undefined;
+      if (p === undefined) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${id} comes before its parent`, id);
+      p.children.push(id);
+    }
+    objects[id] = { id, type: type.name, parent: i === 0 ? null : (parent as ObjectId), children: [], values: byName };
+    order.push(id);
+  });
+  return { root: order[0] as ObjectId, objects, order };
+}
+
+/** Reuses `before`, or its unchanged parts, for `o`, so that unchanged objects and values keep their references. */
+function share(o: MutableObject, before: ObjectState): MutableObject | ObjectState {
+  const old = before.values as Readonly<Record<string, unknown>>;
+  let same = o.parent === before.parent && Object.keys(old).length === Object.keys(o.values).length;
+  for (const name of Object.keys(o.values)) {
+    if (Object.hasOwn(old, name) && jsonEqual(old[name], o.values[name])) o.values[name] = old[name];
+    else same = false;
+  }
+  if (jsonEqual(before.children, o.children)) o.children = before.children as ObjectId[];
+  else same = false;
+  return same ? before : o;
+}
+
+/** Whether an object is the same object (same id and type) in both states. */
+function survives(prev: TreeState, next: TreeState, id: ObjectId): boolean {
+  const a = prev.objects[id];
+  const b = next.objects[id];
+  return a !== undefined && b !== undefined && a.type === b.type;
+}
+
+function movesOf(prev: TreeState, next: TreeState, order: readonly ObjectId[]): MoveEvent[] {
+  const moved: MoveEvent[] = [];
+  for (const id of order) {
+    const parent = next.objects[id] as ObjectState;
+    // Children whose relative order among the survivors changed count as moved; shifts caused by siblings coming or going do not.
+    const kept = parent.children.filter((c) => survives(prev, next, c) && prev.objects[c]?.parent === id);
+    const keptSet = new Set(kept);
+    const before = (prev.objects[id]?.children ?? []).filter((c) => keptSet.has(c));
+    kept.forEach((c, k) => {
+      if (before[k] !== c) moved.push({ id: c, oldParent: id, newParent: id, index: parent.children.indexOf(c) });
+    });
+    for (const c of parent.children) {
+      const from = prev.objects[c]?.parent;
+      if (survives(prev, next, c) && from !== undefined && from !== id) moved.push({ id: c, oldParent: from, newParent: id, index: parent.children.indexOf(c) });
+    }
+  }
+  return moved;
+}
+
+function changesOf(prev: TreeState, next: TreeState, catalog: TypeCatalog, order: readonly ObjectId[]): ChangeEvent[] {
+  const changed: ChangeEvent[] = [];
+  for (const id of order) {
+    if (!survives(prev, next, id)) continue;
+    const before = (prev.objects[id] as ObjectState).values as Readonly<Record<string, unknown>>;
+    const after = (next.objects[id] as ObjectState).values as Readonly<Record<string, unknown>>;
+    if (before === after) continue;
+    const type = catalog.byName((next.objects[id] as ObjectState).type);
+    type?.attrNames.forEach((attr, k) => {
+      if (before[attr] === after[attr]) return;
+      const op = [OP.set, id, k, after[attr] as Json] as const;
+      changed.push({ id, attr, ops: [{ op, seq: next.seq, origin: SERVER_ORIGIN }], oldValue: before[attr], newValue: after[attr] });
+    });
+  }
+  return changed;
+}
+
+/**
+ * Builds the state at `seq` from a wire snapshot. With `prev`, unchanged objects and values keep
+ * their references and the result lists what vanished, appeared, moved and changed; without it,
+ * the result lists nothing (the first snapshot is not a change anyone saw).
+ */
+export function snapshotState(catalog: TypeCatalog, seq: number, wire: unknown, prev?: TreeState): StateDiff {
+  const { root, objects, order } = readObjects(catalog, wire);
+  const shared: Record<ObjectId, MutableObject | ObjectState> = objects;
+  if (prev !== undefined) {
+    for (const id of order) {
+      const before = prev.objects[id];
+      if (before !== undefined && before.type === (objects[id] as MutableObject).type) shared[id] = share(objects[id] as MutableObject, before);
+    }
+  }
+  const state = freeze({ seq, root, objects: shared }, true);
+  if (prev === undefined) return { state, created: [], destroyed: [], moved: [], changed: [] };
+
+  const destroyed: DestroyEvent[] = [];
+  const stack: ObjectId[] = [prev.root];
+  const preorder: ObjectId[] = [];
+  while (stack.length > 0) {
+    const id = stack.pop() as ObjectId;
+    const o = prev.objects[id];
+    if (o === undefined) continue;
+    preorder.push(id);
+    for (const child of o.children) stack.push(child);
+  }
+  for (let k = preorder.length - 1; k >= 0; k--) {
+    const id = preorder[k] as ObjectId;
+    if (!survives(prev, state, id)) destroyed.push({ id, state: prev.objects[id] as ObjectState });
+  }
+  const created = order.filter((id) => !survives(prev, state, id));
+  return { state, created, destroyed, moved: movesOf(prev, state, order), changed: changesOf(prev, state, catalog, order) };
+}
