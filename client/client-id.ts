@@ -1,7 +1,11 @@
-/** The client's stable GUID: explicit, remembered in localStorage, or fresh for the client's lifetime. */
+/**
+ * The client's stable GUID: explicit, remembered in sessionStorage, or fresh for the client's lifetime.
+ * sessionStorage, not localStorage: the id then survives reloads of one tab, but two tabs get two ids.
+ * One id is one client; the server lets one connection per id live (a newer one takes over).
+ */
 import { newClientId } from '../shared/index.js';
 
-/** The localStorage key under which a browser keeps its client id. */
+/** The sessionStorage key under which a browser tab keeps its client id. */
 export const CLIENT_ID_KEY = 'treesync.clientId';
 
 interface StorageLike {
@@ -11,15 +15,15 @@ interface StorageLike {
 
 function storage(): StorageLike | undefined {
   try {
-    const s = (globalThis as { localStorage?: StorageLike }).localStorage;
+    const s = (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
     return s !== undefined && typeof s.getItem === 'function' ? s : undefined;
   } catch {
-    // Some browsers throw on access to localStorage (privacy modes, sandboxed iframes).
+    // Some browsers throw on access to storage (privacy modes, sandboxed iframes).
     return undefined;
   }
 }
 
-/** Picks the client id: the explicit one, else the one stored in localStorage (stored there if new), else a fresh GUID. */
+/** Picks the client id: the explicit one, else the one stored in sessionStorage (stored there if new), else a fresh GUID. */
 export function resolveClientId(explicit?: string): string {
   if (explicit !== undefined && explicit.length > 0) return explicit;
   const s = storage();

@@ -12,6 +12,8 @@ import {
   SyncError,
   isErrorCode,
   type AnyTypeDef,
+  type AttrMap,
+  type TypeDef,
   type Limits,
   type Op,
   type WelcomeMessage,
@@ -32,7 +34,7 @@ export interface SyncClientOptions {
   readonly transport?: ClientTransport;
   /** Local type definitions: for typing, and for defaults in local checks. */
   readonly types?: readonly AnyTypeDef[];
-  /** The stable client id; default: remembered in localStorage, else fresh. */
+  /** The stable client id; default: remembered per browser tab (sessionStorage), else fresh. One live connection per id. */
   readonly clientId?: string;
   /** Extra handshake auth (tokens) for the server's hooks. */
   readonly auth?: Readonly<Record<string, unknown>>;
@@ -144,8 +146,23 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     if (!this.#closed) this.#transport.open(() => ({ ...this.#auth, v: PROTOCOL_VERSION, clientId: this.#clientId }));
   }
 
-  /** Joins a tree: resolves to its mirror once the first snapshot is applied; joining twice gives the same mirror. */
-  join(tree: string): Promise<Mirror> {
+  /**
+   * Joins a tree: resolves to its mirror once the first snapshot is applied; joining twice gives the
+   * same mirror. With `rootType`, the mirror's root is typed, and a root of another type rejects with UNKNOWN_TYPE.
+   */
+  join<R extends AttrMap>(tree: string, rootType: TypeDef<string, R>): Promise<Mirror<R>>;
+  join(tree: string): Promise<Mirror>;
+  join(tree: string, rootType?: AnyTypeDef): Promise<Mirror> {
+    const joined = this.#join(tree);
+    if (rootType === undefined) return joined;
+    return joined.then((mirror) => {
+      const actual = mirror.root.type;
+      if (actual !== rootType.name) throw new SyncError(ErrorCode.UNKNOWN_TYPE, `the root of ${tree} is a ${actual}, not a ${rootType.name}`, { ref: tree });
+      return mirror;
+    });
+  }
+
+  #join(tree: string): Promise<Mirror> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, 'the client is closed'));
     if (typeof tree !== 'string' || tree.length === 0 || tree.length > this.#limits.maxTreeName) {
       return Promise.reject(new SyncError(ErrorCode.BAD_VALUE, 'a tree name is a non-empty string', { ref: tree }));

@@ -10,6 +10,7 @@ import {
   fail,
   parseOp,
   type AnyTypeDef,
+  type AttrMap,
   type ObjectId,
   type Op,
 } from '../shared/index.js';
@@ -66,7 +67,7 @@ const closedError = (): SyncError => new SyncError(ErrorCode.CLOSED, 'the mirror
  * mirror.on('change', (e) => render(e.id, e.attr, e.newValue));
  * await mirror.root.attrs.title.set('Hello');
  */
-export class Mirror extends EventEmitter<MirrorEvents> {
+export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEvents> {
   readonly #host: MirrorHost;
   readonly #views = new Map<ObjectId, View>();
   readonly #viewHost: ViewHost;
@@ -121,9 +122,9 @@ export class Mirror extends EventEmitter<MirrorEvents> {
     return this.#state;
   }
 
-  /** The root object's view. */
-  get root(): ObjectView {
-    return this.get(this.state.root) as ObjectView;
+  /** The root object's view, typed when the mirror came from `client.join(name, RootType)`. */
+  get root(): ObjectView<R> {
+    return this.get(this.state.root) as unknown as ObjectView<R>;
   }
 
   /** Whether the client left this tree or was closed. */

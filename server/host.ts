@@ -8,6 +8,7 @@ import {
   ErrorCode,
   PROTOCOL_VERSION,
   ServerEvent,
+  SyncError,
   fail,
   type AnyTypeDef,
   type AttrMap,
@@ -54,6 +55,8 @@ export class SyncHost extends EventEmitter<HostEvents> {
   readonly sessions = new Set<Session>();
   readonly #trees = new Map<string, { tree: Tree; fanout: Fanout }>();
   readonly #records = new Map<string, ClientRecord>();
+  /** The live session of each client id: one at a time, so opIds from one id never interleave. */
+  readonly #live = new Map<string, Session>();
   #welcomeTypes: WelcomeMessage['types'] | undefined;
 
   constructor(
@@ -125,8 +128,17 @@ export class SyncHost extends EventEmitter<HostEvents> {
   /** Opens a session on a link after a good handshake, and welcomes it. Throws a SyncError on a bad one. */
   open(link: SessionLink, auth: unknown): Session {
     const hello = this.checkHello(auth);
+    // A client id is one client: a newer connection takes over (often the old one is half-open
+    // after a network change); an older one still alive would number its opIds from the same record.
+    const older = this.#live.get(hello.clientId);
+    if (older !== undefined) {
+      older.link.send(ServerEvent.error, new SyncError(ErrorCode.SUPERSEDED, 'another connection with this client id took over', { ref: hello.clientId }).toWire());
+      older.close();
+      older.link.close();
+    }
     const session = new Session(this, link, hello.clientId, hello.auth);
     this.sessions.add(session);
+    this.#live.set(hello.clientId, session);
     this.#welcomeTypes ??= this.registry.wire;
     link.send(ServerEvent.welcome, {
       v: PROTOCOL_VERSION,
@@ -141,6 +153,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
 
   /** Forgets a closed session. */
   closed(session: Session): void {
+    if (this.#live.get(session.clientId) === session) this.#live.delete(session.clientId);
     if (this.sessions.delete(session)) this.emit('sessionClosed', session);
   }
 

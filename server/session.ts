@@ -69,8 +69,9 @@ export class Session implements SessionInfo {
     }
   }
 
-  /** Forgets this session (the transport closed). */
+  /** Forgets this session (the transport closed, or another took over). Idempotent. */
   close(): void {
+    for (const tree of this.joined.values()) this.link.leave(tree.room);
     this.joined.clear();
     this.host.closed(this);
   }
@@ -97,7 +98,7 @@ export class Session implements SessionInfo {
     this.host.flush(tree);
     const missed = msg.since === undefined || msg.since > tree.seq ? undefined : tree.log.since(msg.since, tree.seq);
     if (missed === undefined) {
-      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, snapshot: tree.snapshot() });
+      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, snapshot: tree.wireSnapshot() });
     } else {
       this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq });
       const origins = runs(missed.origins);
@@ -131,8 +132,10 @@ export class Session implements SessionInfo {
       tree.transact(() => applyProposal(tree, msg.ops, ids), this.clientId);
       return ['ack', ids.length > 0 ? { opId: msg.opId, seq: tree.seq, ids } : { opId: msg.opId, seq: tree.seq }];
     } catch (error) {
-      if (!(error instanceof SyncError)) throw error;
-      return ['reject', { opId: msg.opId, ...error.toWire() }];
+      if (error instanceof SyncError) return ['reject', { opId: msg.opId, ...error.toWire() }];
+      // A throwing hook or a bug: the transaction rolled back; the opId still gets its one answer.
+      this.host.logger.error('treesync: a proposal failed unexpectedly', error);
+      return ['reject', { opId: msg.opId, code: ErrorCode.INTERNAL, message: 'internal error' }];
     }
   }
 

@@ -116,12 +116,18 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
     return rootType === undefined ? this.host.tree(name) : this.host.tree(name, rootType);
   }
 
-  /** Sends pending batches, disconnects everyone and closes the server. */
+  /** Sends pending batches and disconnects everyone; closes the http server only when it made it. */
   async close(): Promise<void> {
     this.host.close();
+    if (!this.#ownsHttp) {
+      // io.close() would close the application's http server too.
+      this.io.disconnectSockets(true);
+      this.io.engine.close();
+      return;
+    }
     await new Promise<void>((resolve) => {
       void this.io.close(() => resolve());
-      if (!this.#ownsHttp) resolve();
+      this.httpServer.closeAllConnections();
     });
   }
 }

@@ -61,7 +61,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   #nextId = 1;
   #tx: Tx | null = null;
   readonly log: ScribeLog;
-  #snapshot: { seq: number; objects: WireObject[] } | undefined;
+  #snapshot: WireObject[] | undefined;
 
   constructor(
     readonly name: string,
@@ -120,7 +120,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
    * none of them happened and the error propagates. Nested calls join the outer transaction.
    */
   transact<R>(fn: () => R, origin: string = SERVER_ORIGIN): R {
-    if (this.#tx !== null) return fn();
+    if (this.#tx !== null) return this.#nested(this.#tx, fn);
     const tx: Tx = { ops: [], undo: [], origin };
     this.#tx = tx;
     let result: R;
@@ -134,6 +134,19 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     }
     if (tx.ops.length > 0) this.#commit(tx);
     return result;
+  }
+
+  /** A nested transaction: on a throw, undo back to where it began, so an outer catch keeps a consistent tree. */
+  #nested<R>(tx: Tx, fn: () => R): R {
+    const mark = tx.undo.length;
+    try {
+      return fn();
+    } catch (error) {
+      for (let i = tx.undo.length - 1; i >= mark; i--) (tx.undo[i] as () => void)();
+      tx.undo.length = mark;
+      tx.ops.length = mark;
+      throw error;
+    }
   }
 
   /** Validates and applies one operation (inside a transaction, or as its own). Returns the id it created or acted on. */
@@ -154,21 +167,33 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     }
   }
 
-  /** The whole tree as wire objects, parents before children (cached per seq). */
-  snapshot(): readonly WireObject[] {
-    if (this.#snapshot?.seq !== this.seq) {
+  /** A copy of the whole tree as wire objects, parents before children. */
+  snapshot(): WireObject[] {
+    return structuredClone(this.wireSnapshot()) as WireObject[];
+  }
+
+  /**
+   * The whole tree as wire objects for a join, cached until the next mutation. Its values are the
+   * live containers, not copies (a 10,000-object join stays cheap): encode it at once, keep nothing.
+   */
+  wireSnapshot(): readonly WireObject[] {
+    if (this.#snapshot === undefined) {
       const objects: WireObject[] = [];
       walk(this.#root, (n) => objects.push([n.id, n.typeIndex, n.parent === null ? -1 : n.parent.id, n.values as Json[]]));
-      this.#snapshot = { seq: this.seq, objects };
+      this.#snapshot = objects;
     }
-    return this.#snapshot.objects;
+    return this.#snapshot;
   }
 
   #record(op: Op, undo: () => void): void {
     const tx = this.#tx;
     assert(tx !== null, 'mutation outside a transaction');
     tx.ops.push(op);
-    tx.undo.push(undo);
+    this.#snapshot = undefined;
+    tx.undo.push(() => {
+      this.#snapshot = undefined;
+      undo();
+    });
   }
 
   #commit(tx: Tx): void {

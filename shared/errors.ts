@@ -33,6 +33,8 @@ export const ErrorCode = {
   BAD_KEY: 'BAD_KEY',
   /** A structural operation that would break the tree (destroying the root, moving into itself). */
   BAD_PARENT: 'BAD_PARENT',
+  /** Another connection with the same client id took over; this one is closed. */
+  SUPERSEDED: 'SUPERSEDED',
   /** A hook refused the action. */
   FORBIDDEN: 'FORBIDDEN',
   /** The connection dropped before the outcome was known. */

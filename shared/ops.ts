@@ -141,7 +141,8 @@ export function invertTopicOp(current: unknown, op: TopicOp): TopicOp {
     case OP.set:
       return [OP.set, op[1], op[2], current as Json];
     case OP.add:
-      return [OP.add, op[1], op[2], -op[3]];
+      // set, not add(-delta): float addition does not undo exactly.
+      return [OP.set, op[1], op[2], current as number];
     case OP.put: {
       const dict = current as JsonObject;
       return Object.hasOwn(dict, op[3]) ? [OP.put, op[1], op[2], op[3], dict[op[3]] as Json] : [OP.delete, op[1], op[2], op[3]];
@@ -178,7 +179,7 @@ export function applyTopicOp(current: unknown, op: TopicOp): unknown {
       delete (current as Record<string, Json>)[op[3]];
       return current;
     case OP.insert:
-      (current as Json[]).splice(op[3], 0, ...op[4]);
+      insertItems(current as Json[], op[3], op[4]);
       return current;
     case OP.remove:
       (current as Json[]).splice(op[3], op[4]);
@@ -195,4 +196,15 @@ export function applyTopicOp(current: unknown, op: TopicOp): unknown {
     default:
       return unreachable(op);
   }
+}
+
+/** Inserts items into a list in place; spreading 150k+ arguments into splice would overflow the stack. */
+function insertItems(list: Json[], index: number, items: readonly Json[]): void {
+  if (items.length < 10_000) {
+    list.splice(index, 0, ...items);
+    return;
+  }
+  const tail = list.splice(index);
+  for (const item of items) list.push(item);
+  for (const item of tail) list.push(item);
 }

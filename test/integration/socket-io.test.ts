@@ -11,7 +11,7 @@ describe('SyncServer with real socket.io clients', () => {
     const tree = server.tree('board', Board);
     const a = tree.root.create(Card, { title: 'a', tags: { x: 1 }, items: ['p'] });
     a.create(Card, { title: 'a.1' });
-    const [ma, mb] = await Promise.all([connect(url).join('board'), connect(url).join('board')]);
+    const [ma, mb] = await Promise.all([connect(url).join('board', Board), connect(url).join('board', Board)]);
     expect(mirrorPlain(ma.state)).toEqual(serverPlain(tree));
     expect(ma.view(a.id, Card).get('title')).toBe('a');
 
@@ -67,7 +67,7 @@ describe('SyncServer with real socket.io clients', () => {
   it('acks client mutations once the mirror shows them, and every client sees them', async () => {
     const { server, url } = await startServer();
     const tree = server.tree('board', Board);
-    const [ma, mb] = await Promise.all([connect(url).join('board'), connect(url).join('board')]);
+    const [ma, mb] = await Promise.all([connect(url).join('board', Board), connect(url).join('board', Board)]);
     const card = await ma.root.create(Card, { title: 'from a' });
     expect(card.get('title')).toBe('from a');
     const ack = await card.attrs.votes.add(5);
@@ -109,7 +109,7 @@ describe('SyncServer with real socket.io clients', () => {
   it('commits a client transaction all together', async () => {
     const { server, url } = await startServer();
     const tree = server.tree('board', Board);
-    const [ma, mb] = await Promise.all([connect(url).join('board'), connect(url).join('board')]);
+    const [ma, mb] = await Promise.all([connect(url).join('board', Board), connect(url).join('board', Board)]);
     const batches: number[] = [];
     mb.on('batch', (s) => batches.push(s.seq));
     const before = batches.length;
@@ -204,6 +204,24 @@ describe('SyncServer with real socket.io clients', () => {
     tree.root.attrs.title.set('still here');
     await reach(mirror, tree.seq);
     expect(mirror.root.get('title')).toBe('still here');
+  });
+
+  it('lets one connection per client id live: a newer one takes over, the older gets SUPERSEDED', async () => {
+    const { server, url } = await startServer();
+    const tree = server.tree('board', Board);
+    const first = connect(url, 'same-id');
+    const m1 = await first.join('board', Board);
+    await m1.root.attrs.title.set('from first');
+    const errors: string[] = [];
+    first.on('error', (e) => errors.push(e.code));
+    const second = connect(url, 'same-id');
+    const m2 = await second.join('board', Board);
+    await until(() => errors.length > 0);
+    expect(errors).toEqual([ErrorCode.SUPERSEDED]);
+    expect(server.sessionCount).toBe(1);
+    // The newer connection's opIds continue after the older one's: its change is applied, not taken for a resend.
+    await m2.root.attrs.title.set('from second');
+    expect(tree.root.get('title')).toBe('from second');
   });
 
   it('refuses a handshake with another protocol version', async () => {
