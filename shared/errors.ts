@@ -99,7 +99,13 @@ export function assert(condition: unknown, message: string): asserts condition {
 
 /** Marks the end of an exhaustive switch; the compiler proves it unreachable. */
 export function unreachable(value: never): never {
-  throw new SyncError(ErrorCode.INTERNAL, `unreachable: ${JSON.stringify(value)}`);
+  let shown: string;
+  try {
+    shown = JSON.stringify(value);
+  } catch {
+    shown = typeof value;
+  }
+  throw new SyncError(ErrorCode.INTERNAL, `unreachable: ${shown}`);
 }
 
 /** Shorthand to throw a coded error. */

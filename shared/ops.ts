@@ -111,7 +111,7 @@ export function checkTopicOp(s: AttrSpec, current: unknown, op: TopicOp, attr: s
       const index = op[3] === -1 ? list.length : op[3];
       checkIndex(index, list.length, attr);
       if (!Array.isArray(op[4]) || op[4].length === 0) fail(ErrorCode.BAD_VALUE, 'insert needs a non-empty array of items', attr);
-      return [op[0], op[1], op[2], index, op[4].map((item) => copyElement(s, item, attr))];
+      return [op[0], op[1], op[2], index, Array.from(op[4], (item) => copyElement(s, item, attr))];
     }
     case OP.remove: {
       const list = current as readonly Json[];

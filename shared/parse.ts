@@ -41,7 +41,7 @@ export function measureValue(value: unknown, budget: number): number {
           size += 4;
           return;
         }
-        if (ArrayBuffer.isView(v)) {
+        if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
           size += v.byteLength;
           return;
         }
@@ -90,7 +90,7 @@ export function parseOp(raw: unknown, at: number): Op {
   if (!Array.isArray(raw) || raw.length === 0) throw new Reject(ErrorCode.BAD_MESSAGE, `op ${at} is not a tuple`, at);
   const code: unknown = raw[0];
   if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code >= OP_LENGTH.length) {
-    throw new Reject(ErrorCode.BAD_MESSAGE, `op ${at} has an unknown code ${JSON.stringify(code)}`, at);
+    throw new Reject(ErrorCode.BAD_MESSAGE, `op ${at} has an unknown code (${typeof code === 'number' ? String(code) : typeof code})`, at);
   }
   if (raw.length !== OP_LENGTH[code]) throw new Reject(ErrorCode.BAD_MESSAGE, `op ${at} has ${raw.length} elements, not ${OP_LENGTH[code]}`, at);
   const int = (i: number): void => {
@@ -175,7 +175,8 @@ export function parseClientMessage(event: string, args: readonly unknown[], limi
         const ops: unknown = body['ops'];
         if (!Array.isArray(ops) || ops.length === 0) throw new Reject(ErrorCode.BAD_MESSAGE, 'ops must be a non-empty array', 'ops');
         if (ops.length > limits.maxOpsPerProposal) throw new Reject(ErrorCode.TOO_LARGE, `more than ${limits.maxOpsPerProposal} ops`, 'ops');
-        return { type: 'propose', tree, opId, baseSeq, ops: ops.map((op: unknown, i) => parseOp(op, i)) };
+        // Array.from, not map: map skips the holes of a sparse array, and a hole must be refused too.
+        return { type: 'propose', tree, opId, baseSeq, ops: Array.from(ops as unknown[], (op, i) => parseOp(op, i)) };
       }
       default:
         throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(event).slice(0, 80)}`, String(event).slice(0, 80));
