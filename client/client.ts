@@ -301,12 +301,13 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.#outbox.welcome(lastOpId);
     this.#epoch++;
     this.#ready = true;
-    this.emit('welcome', { v: PROTOCOL_VERSION, clientId: this.#clientId, types: w['types'] as WelcomeMessage['types'], limits, lastOpId });
     // Order matters: joins first, then the resent in-flight proposals (same opIds), then the new ones.
     for (const mirror of this.#mirrors.values()) {
       this.#sendJoin(mirror, this.#inboxes.get(mirror)?.hasState() === true ? mirror.seq : undefined);
     }
     this.#flush();
+    // Last: a listener that calls join() must not see its tree joined a second time by the loop above.
+    this.emit('welcome', { v: PROTOCOL_VERSION, clientId: this.#clientId, types: w['types'] as WelcomeMessage['types'], limits, lastOpId });
   }
 
   #onJoined(raw: unknown): void {

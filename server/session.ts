@@ -65,7 +65,7 @@ export class Session implements SessionInfo {
       }
     } catch (error) {
       this.host.logger.error('treesync: a message handler failed', error);
-      this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'internal error', { ref: String(event).slice(0, 80) }).toWire());
+      this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'internal error', { ref: event.slice(0, 80) }).toWire());
     }
   }
 
@@ -77,8 +77,8 @@ export class Session implements SessionInfo {
   }
 
   #refuse(event: string, args: readonly unknown[], error: SyncError): void {
-    const body = args[0] as { opId?: unknown } | undefined;
-    const opId = event === 'propose' && typeof body === 'object' && body !== null ? body.opId : undefined;
+    const body: unknown = args[0];
+    const opId = event === 'propose' && typeof body === 'object' && body !== null ? (body as { opId?: unknown }).opId : undefined;
     if (typeof opId === 'number' && Number.isSafeInteger(opId) && opId >= 0) {
       this.link.send(ServerEvent.reject, { opId, ...error.toWire() } satisfies RejectMessage);
     } else {

@@ -120,8 +120,8 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
   async close(): Promise<void> {
     this.host.close();
     if (!this.#ownsHttp) {
-      // io.close() would close the application's http server too.
-      this.io.disconnectSockets(true);
+      // io.close() would close the application's http server too. Closing the transports (not
+      // disconnecting the sockets) lets clients reconnect by themselves when a server is back.
       this.io.engine.close();
       return;
     }

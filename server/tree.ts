@@ -9,13 +9,13 @@ import {
   SERVER_ORIGIN,
   applyTopicOp,
   assert,
+  attrSpec,
   checkTopicOp,
   copyValue,
   fail,
   invertTopicOp,
   type AnyTypeDef,
   type AttrMap,
-  type AttrSpec,
   type Json,
   type ObjectId,
   type Op,
@@ -208,7 +208,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
       if (!type.attrIndex.has(key)) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${type.name} has no attribute ${key}`, key);
     }
     const values = type.attrNames.map((name) => {
-      const s = type.attrs[name] as AttrSpec;
+      const s = attrSpec(type, name);
       return copyValue(s, Object.hasOwn(given, name) ? given[name] : s.default, name);
     });
     return { id, type, typeIndex, parent, children: [], values, alive: true };
@@ -282,7 +282,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     if (name === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${node.type.name} has no attribute #${String(op[2])}`, op[2]);
     const i = op[2];
     const current = node.values[i];
-    const checked = checkTopicOp(node.type.attrs[name] as AttrSpec, current, op, name);
+    const checked = checkTopicOp(attrSpec(node.type, name), current, op, name);
     const inverse = invertTopicOp(current, checked);
     // A set scribe keeps its own container; the node gets a detached copy to change in place later.
     node.values[i] = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(current, checked);

@@ -8,6 +8,7 @@
 export { ErrorCode, SyncError, assert, unreachable, fail, isErrorCode, type WireError } from './errors.js';
 export type { Json, JsonObject } from './json.js';
 export {
+  attrSpec,
   defineType,
   t,
   isSafeKey,

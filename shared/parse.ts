@@ -152,7 +152,7 @@ export function parseOp(raw: unknown, at: number): Op {
 export function parseClientMessage(event: string, args: readonly unknown[], limits: Limits): ClientMessage | SyncError {
   try {
     if (!KNOWN_EVENTS.has(event)) {
-      throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(String(event).slice(0, 80))}`, String(event).slice(0, 80));
+      throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(event.slice(0, 80))}`, event.slice(0, 80));
     }
     if (measureValue(args, limits.maxMessageBytes) > limits.maxMessageBytes) {
       throw new Reject(ErrorCode.TOO_LARGE, `message larger than ${limits.maxMessageBytes} bytes`, event);
@@ -179,7 +179,7 @@ export function parseClientMessage(event: string, args: readonly unknown[], limi
         return { type: 'propose', tree, opId, baseSeq, ops: Array.from(ops as unknown[], (op, i) => parseOp(op, i)) };
       }
       default:
-        throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(event).slice(0, 80)}`, String(event).slice(0, 80));
+        throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(event.slice(0, 80))}`, event.slice(0, 80));
     }
   } catch (e) {
     if (e instanceof Reject) return new SyncError(e.code, e.message, { ref: e.ref });

@@ -99,6 +99,14 @@ export type WireKind = Exclude<KindName, 'dict' | 'list'> | readonly ['dict' | '
 /** A type as it travels in the welcome message: its name and its attributes in index order. */
 export type WireType = readonly [name: string, attrs: readonly (readonly [name: string, kind: WireKind])[]];
 
+/** The declaration of one attribute of a type (its name must be one of the type's). */
+export function attrSpec(type: AnyTypeDef, name: string): AttrSpec {
+  const attrs = type.attrs as AttrMap;
+  const s = attrs[name];
+  if (s === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${type.name} has no attribute ${name}`, name);
+  return s;
+}
+
 /** The wire description of an attribute's kind. */
 export function kindToWire(s: AttrSpec): WireKind {
   if (s.kind === 'dict' || s.kind === 'list') return [s.kind, kindToWire(s.of ?? t.json())];
@@ -107,5 +115,5 @@ export function kindToWire(s: AttrSpec): WireKind {
 
 /** The wire description of a type. */
 export function typeToWire(type: AnyTypeDef): WireType {
-  return [type.name, type.attrNames.map((n) => [n, kindToWire(type.attrs[n] as AttrSpec)] as const)];
+  return [type.name, type.attrNames.map((n) => [n, kindToWire(attrSpec(type, n))] as const)];
 }

@@ -56,7 +56,7 @@ export function recordCommits(tree: Tree): Commit[] {
 
 /** A deep copy of a snapshot, so later mutations of the tree cannot change it. */
 export function frozenSnapshot(tree: Tree): WireObject[] {
-  return structuredClone(tree.snapshot()) as WireObject[];
+  return tree.snapshot();
 }
 
 /** A value as it would come out of a JSON wire. */
