@@ -47,7 +47,8 @@ export class Session implements SessionInfo {
   }
 
   /** Handles one inbound event. Never throws: bad input is answered with a coded error. */
-  receive(event: string, args: readonly unknown[]): void {
+  receive(rawEvent: unknown, args: readonly unknown[]): void {
+    const event = typeof rawEvent === 'string' ? rawEvent : String(rawEvent);
     try {
       const msg = parseClientMessage(event, args, this.host.limits);
       if (msg instanceof SyncError) return this.#refuse(event, args, msg);

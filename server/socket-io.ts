@@ -79,7 +79,7 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
       socket.disconnect(true);
       return;
     }
-    socket.onAny((event: unknown, ...args: unknown[]) => session.receive(String(event), args));
+    socket.onAny((event: unknown, ...args: unknown[]) => session.receive(event, args));
     socket.on('disconnect', (reason) => {
       session.close();
       this.emit('disconnect', session, reason);

@@ -149,7 +149,9 @@ export function parseOp(raw: unknown, at: number): Op {
  * Parses one inbound client event. Returns the typed message, or a SyncError with a code
  * (UNKNOWN_MESSAGE, BAD_MESSAGE, BAD_KEY, TOO_LARGE) that the server sends back.
  */
-export function parseClientMessage(event: string, args: readonly unknown[], limits: Limits): ClientMessage | SyncError {
+export function parseClientMessage(rawEvent: unknown, args: readonly unknown[], limits: Limits): ClientMessage | SyncError {
+  // socket.io allows numeric event names; an event is untrusted input like the rest.
+  const event = typeof rawEvent === 'string' ? rawEvent : String(rawEvent);
   try {
     if (!KNOWN_EVENTS.has(event)) {
       throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(event.slice(0, 80))}`, event.slice(0, 80));
