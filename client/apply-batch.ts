@@ -9,6 +9,7 @@ import {
   OP,
   SERVER_ORIGIN,
   applyTopicOp,
+  detach,
   fail,
   type Json,
   type ObjectId,
@@ -44,12 +45,6 @@ export interface StateDiff {
   readonly changed: readonly ChangeEvent[];
 }
 
-/** A shallow copy of a list or dict (elements are never changed in place), the value itself otherwise. */
-export function detach(value: unknown): unknown {
-  if (Array.isArray(value)) return value.slice();
-  if (typeof value === 'object' && value !== null) return { ...value };
-  return value;
-}
 
 /** Expands run-length origins `[[count, clientId], ...]` to one origin per op; undefined means all 'server'. */
 export function expandOrigins(raw: unknown, count: number): readonly string[] | undefined {

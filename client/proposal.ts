@@ -10,6 +10,7 @@ import {
   applyTopicOp,
   checkTopicOp,
   copyValue,
+  detach,
   fail,
   isSafeKey,
   type AttrSpec,
@@ -18,7 +19,6 @@ import {
   type Op,
   type TopicOp,
 } from '../shared/index.js';
-import { detach } from './apply-batch.js';
 import type { ClientType, TypeCatalog } from './catalog.js';
 import type { Ack, TreeState } from './types.js';
 

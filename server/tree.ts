@@ -12,6 +12,7 @@ import {
   attrSpec,
   checkTopicOp,
   copyValue,
+  detach,
   fail,
   invertTopicOp,
   type AnyTypeDef,
@@ -290,11 +291,4 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
       node.values[i] = applyTopicOp(node.values[i], inverse);
     });
   }
-}
-
-/** A shallow copy of a list or dict (elements are never changed in place), the value itself otherwise. */
-function detach(value: unknown): unknown {
-  if (Array.isArray(value)) return value.slice();
-  if (typeof value === 'object' && value !== null) return { ...value };
-  return value;
 }

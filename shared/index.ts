@@ -25,7 +25,7 @@ export {
   type WireKind,
   type WireType,
 } from './schema.js';
-export { copyValue, copyElement, copyJson, MAX_JSON_DEPTH } from './values.js';
+export { copyValue, copyElement, copyJson, detach, MAX_JSON_DEPTH } from './values.js';
 export {
   OP,
   OP_NAMES,

@@ -98,3 +98,10 @@ function describe(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return typeof value;
 }
+
+/** A shallow copy of a list or dict (topic ops change only the top level of a container, never its elements), the value itself otherwise. */
+export function detach(value: unknown): unknown {
+  if (Array.isArray(value)) return value.slice();
+  if (typeof value === 'object' && value !== null) return { ...value };
+  return value;
+}
