@@ -2,7 +2,24 @@
  * The client's public shapes: mirror state, object views, topics, events.
  * client/mirror.ts and client/object-view.ts implement them; client/dom/ consumes them.
  */
-import type { AnyTypeDef, AttrMap, AttrSpec, Json, ObjectId, TopicOp, TreeOp, TypeDef, ValueOf, Values } from '../shared/index.js';
+import type {
+  AnyTypeDef,
+  AttrMap,
+  AttrsOf,
+  DictTopicOf,
+  InitialValues,
+  Json,
+  ListTopicOf,
+  NumberTopicOf,
+  ObjectId,
+  TopicOf,
+  TopicOp,
+  TopicsOf,
+  TreeOp,
+  ValueOf,
+  ValueTopicOf,
+  Values,
+} from '../shared/index.js';
 
 /** One object in a mirror's immutable state. Untouched objects keep their reference across batches. */
 export interface ObjectState<A extends AttrMap = AttrMap> {
@@ -87,49 +104,21 @@ export interface ObjectViewEvents {
   destroy: [event: DestroyEvent];
 }
 
-/** A string, boolean or json topic on the client: read and set. */
-export interface ValueTopic<V> {
-  /** The current value in the mirror. */
-  readonly value: V;
-  set(value: V): Promise<Ack>;
-}
-/** A number topic. */
-export interface NumberTopic extends ValueTopic<number> {
-  add(delta: number): Promise<Ack>;
-}
-/** A dict topic. */
-export interface DictTopic<E> extends ValueTopic<Readonly<Record<string, E>>> {
-  get(key: string): E | undefined;
-  put(key: string, value: E): Promise<Ack>;
-  delete(key: string): Promise<Ack>;
-}
-/** A list topic. */
-export interface ListTopic<E> extends ValueTopic<readonly E[]> {
-  insert(index: number, ...items: E[]): Promise<Ack>;
-  /** Appends at the end: insert at the current length. */
-  push(...items: E[]): Promise<Ack>;
-  remove(index: number, count?: number): Promise<Ack>;
-  move(from: number, to: number): Promise<Ack>;
-  replace(index: number, item: E): Promise<Ack>;
-}
+/** A string, boolean or json topic on the client; mutations resolve with the server's ack. */
+export type ValueTopic<V> = ValueTopicOf<V, Promise<Ack>>;
+/** A number topic on the client. */
+export type NumberTopic = NumberTopicOf<Promise<Ack>>;
+/** A dict topic on the client. */
+export type DictTopic<E> = DictTopicOf<E, Promise<Ack>>;
+/** A list topic on the client. */
+export type ListTopic<E> = ListTopicOf<E, Promise<Ack>>;
+/** The client topic handle for one attribute declaration. */
+export type TopicFor<S> = TopicOf<S, Promise<Ack>>;
 
-/** The topic handle for one attribute declaration. */
-export type TopicFor<S> = S extends AttrSpec<'number', number>
-  ? NumberTopic
-  : S extends AttrSpec<'dict', Readonly<Record<string, infer E>>>
-    ? DictTopic<E>
-    : S extends AttrSpec<'list', readonly (infer E)[]>
-      ? ListTopic<E>
-      : ValueTopic<ValueOf<S>>;
+/** The typed client topic handles of a type's attributes. */
+export type Topics<A extends AttrMap> = TopicsOf<A, Promise<Ack>>;
 
-/** The typed topic handles of a type's attributes. */
-export type Topics<A extends AttrMap> = { readonly [K in keyof A]: TopicFor<A[K]> };
-
-/** The attributes of a type definition. */
-export type AttrsOf<T extends AnyTypeDef> = T extends TypeDef<string, infer A> ? A : never;
-
-/** Initial values for a new object: any subset of its attributes. */
-export type InitialValues<A extends AttrMap> = { readonly [K in keyof A]?: ValueOf<A[K]> };
+export type { AttrsOf, InitialValues };
 
 /**
  * A typed live view of one object in a mirror. Reads come from the mirror's current state;

@@ -51,5 +51,15 @@ export {
   type TreeOp,
 } from './ops.js';
 export * from './protocol.js';
+export type {
+  AttrsOf,
+  DictTopicOf,
+  InitialValues,
+  ListTopicOf,
+  NumberTopicOf,
+  TopicOf,
+  TopicsOf,
+  ValueTopicOf,
+} from './topics.js';
 export { parseClientMessage, parseOp, measureValue } from './parse.js';
 export { newClientId } from './guid.js';
