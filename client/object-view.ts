@@ -49,6 +49,12 @@ export class View<A extends AttrMap = AttrMap> implements ObjectView<A> {
     return this.#last === undefined && this.#host.state()?.objects[this.id] !== undefined;
   }
 
+  get index(): number {
+    const p = this.state.parent;
+    const parent = p === null ? undefined : this.#host.state()?.objects[p];
+    return parent === undefined ? -1 : parent.children.indexOf(this.id);
+  }
+
   get parent(): ObjectView | null {
     const p = this.state.parent;
     return p === null || !this.alive ? null : (this.#host.view(p) ?? null);

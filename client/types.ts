@@ -130,6 +130,8 @@ export interface ObjectView<A extends AttrMap = AttrMap> {
   /** This object's current immutable state. */
   readonly state: ObjectState<A>;
   readonly parent: ObjectView | null;
+  /** Its position among its parent's children; -1 for the root. */
+  readonly index: number;
   readonly children: readonly ObjectView[];
   /** Whether the object still exists in the mirror. */
   readonly alive: boolean;

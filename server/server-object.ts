@@ -34,6 +34,9 @@ class ObjectHandle implements ServerObject {
   get alive(): boolean {
     return this.node.alive;
   }
+  get index(): number {
+    return this.node.parent === null ? -1 : this.node.parent.children.indexOf(this.node);
+  }
   get parent(): ServerObject | null {
     return this.node.parent === null ? null : handleOf(this.tree, this.node.parent);
   }

@@ -37,6 +37,8 @@ export interface ServerObject<A extends AttrMap = AttrMap> {
   readonly id: ObjectId;
   readonly type: AnyTypeDef;
   readonly parent: ServerObject | null;
+  /** Its position among its parent's children; -1 for the root. */
+  readonly index: number;
   readonly children: readonly ServerObject[];
   /** Whether the object still exists. */
   readonly alive: boolean;

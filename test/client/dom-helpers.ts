@@ -43,6 +43,11 @@ export class FakeView<A extends AttrMap = AttrMap> extends EventEmitter<ObjectVi
     return this.mirror.state.objects[this.id] !== undefined;
   }
 
+  get index(): number {
+    const p = this.state.parent;
+    return p === null ? -1 : (this.mirror.state.objects[p]?.children.indexOf(this.id) ?? -1);
+  }
+
   get parent(): ObjectView | null {
     const p = this.state.parent;
     return p === null ? null : (this.mirror.get(p) ?? null);

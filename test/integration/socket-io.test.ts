@@ -56,6 +56,8 @@ describe('SyncServer with real socket.io clients', () => {
     expect(created).toEqual([a1.id, a2.id]);
     expect(moved).toEqual([{ id: b.id, oldParent: 0, newParent: a.id, index: 0 }]);
     expect(mirror.state.objects[a.id]?.children).toEqual([b.id, a1.id]);
+    expect([mirror.get(b.id)?.index, mirror.get(a1.id)?.index, mirror.root.index]).toEqual([0, 1, -1]);
+    expect([b.index, a1.index, tree.root.index]).toEqual([0, 1, -1]);
 
     a.destroy();
     await reach(mirror, tree.seq);

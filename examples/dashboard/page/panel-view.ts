@@ -68,7 +68,7 @@ export function panelView(panel: ObjectView<PanelAttrs>, ctx: ViewContext<PanelA
   const shift = (delta: -1 | 1): void => {
     const parent = panel.parent;
     if (parent === null) return;
-    const index = parent.children.findIndex((child) => child.id === panel.id);
+    const index = panel.index;
     const to = index + delta;
     if (index < 0 || to < 0 || to >= parent.children.length) return;
     panel.move(parent, to).catch(report);
