@@ -81,6 +81,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   readonly #inboxes = new Map<Mirror, MirrorInbox>();
   readonly #byRef = new Map<number, Mirror>();
   readonly #refs = new Map<Mirror, number>();
+  readonly #epochs = new Map<Mirror, string>();
   readonly #joins = new Map<string, Joining>();
   readonly #outbox = new Outbox();
   readonly #host: MirrorHost;
@@ -157,7 +158,10 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     if (rootType === undefined) return joined;
     return joined.then((mirror) => {
       const actual = mirror.root.type;
-      if (actual !== rootType.name) throw new SyncError(ErrorCode.UNKNOWN_TYPE, `the root of ${tree} is a ${actual}, not a ${rootType.name}`, { ref: tree });
+      if (actual !== rootType.name) {
+        this.leave(tree);
+        throw new SyncError(ErrorCode.UNKNOWN_TYPE, `the root of ${tree} is a ${actual}, not a ${rootType.name}`, { ref: tree });
+      }
       return mirror;
     });
   }
@@ -204,6 +208,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const ref = this.#refs.get(mirror);
     if (ref !== undefined && this.#byRef.get(ref) === mirror) this.#byRef.delete(ref);
     this.#refs.delete(mirror);
+    this.#epochs.delete(mirror);
     this.#inboxes.get(mirror)?.close();
     this.#inboxes.delete(mirror);
     const joining = this.#joins.get(mirror.name);
@@ -233,7 +238,10 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
 
   #sendJoin(mirror: Mirror, since: number | undefined): void {
     this.#inboxes.get(mirror)?.rejoining();
-    this.#transport.send(ClientEvent.join, since === undefined ? { tree: mirror.name } : { tree: mirror.name, since });
+    const epoch = this.#epochs.get(mirror);
+    // Without the epoch its seq came from, a since could be read against another history.
+    if (since === undefined || epoch === undefined) this.#transport.send(ClientEvent.join, { tree: mirror.name });
+    else this.#transport.send(ClientEvent.join, { tree: mirror.name, since, epoch });
   }
 
   #onDisconnect(reason: string): void {
@@ -312,11 +320,13 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
 
   #onJoined(raw: unknown): void {
     const j = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const { tree, ref, seq, snapshot } = j;
+    const { tree, ref, seq, snapshot, epoch } = j;
     if (typeof tree !== 'string' || !isInt(ref) || !isInt(seq) || seq < 0) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk joined');
     const mirror = this.#mirrors.get(tree);
     const inbox = mirror === undefined ? undefined : this.#inboxes.get(mirror);
     if (mirror === undefined || inbox === undefined) return;
+    if (typeof epoch === 'string') this.#epochs.set(mirror, epoch);
+    else this.#epochs.delete(mirror);
     const oldRef = this.#refs.get(mirror);
     if (oldRef !== undefined && this.#byRef.get(oldRef) === mirror) this.#byRef.delete(oldRef);
     this.#refs.set(mirror, ref);

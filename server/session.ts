@@ -88,7 +88,14 @@ export class Session implements SessionInfo {
   }
 
   #join(msg: JoinMessage): void {
-    if (this.host.hooks.canJoin?.({ session: this, tree: msg.tree }) === false) {
+    let allowed: boolean;
+    try {
+      allowed = this.host.hooks.canJoin?.({ session: this, tree: msg.tree }) !== false;
+    } catch (error) {
+      this.host.logger.error('treesync: the canJoin hook threw', error);
+      return this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'internal error', { ref: msg.tree }).toWire());
+    }
+    if (!allowed) {
       return this.link.send(ServerEvent.error, new SyncError(ErrorCode.FORBIDDEN, 'you may not join this tree', { ref: msg.tree }).toWire());
     }
     const tree = this.host.findTree(msg.tree);
@@ -97,11 +104,14 @@ export class Session implements SessionInfo {
     }
     // Send what is pending to the room first, so this session's stream starts right after `seq`.
     this.host.flush(tree);
-    const missed = msg.since === undefined || msg.since > tree.seq ? undefined : tree.log.since(msg.since, tree.seq);
+    // A seq from another epoch (a restarted server) names another history: send a snapshot.
+    const sameHistory = msg.since !== undefined && msg.epoch === tree.epoch && msg.since <= tree.seq;
+    const missed = sameHistory ? tree.log.since(msg.since, tree.seq) : undefined;
+    const joined = { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch };
     if (missed === undefined) {
-      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, snapshot: tree.wireSnapshot() });
+      this.link.send(ServerEvent.joined, { ...joined, snapshot: tree.wireSnapshot() });
     } else {
-      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq });
+      this.link.send(ServerEvent.joined, joined);
       const origins = runs(missed.origins);
       const first = (msg.since ?? 0) + 1;
       if (missed.ops.length > 0) {

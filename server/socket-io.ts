@@ -6,7 +6,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { Server as IoServer, type ServerOptions as IoServerOptions, type Socket } from 'socket.io';
-import { ErrorCode, SyncError, type AnyTypeDef, type AttrMap, type TypeDef } from '../shared/index.js';
+import { DEFAULT_LIMITS, ErrorCode, SyncError, type AnyTypeDef, type AttrMap, type TypeDef } from '../shared/index.js';
 import { SyncHost, type HostOptions } from './host.js';
 import type { Session } from './session.js';
 import type { SessionLink } from './transport.js';
@@ -44,7 +44,7 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
     super();
     this.#ownsHttp = options.httpServer === undefined;
     this.httpServer = options.httpServer ?? createServer();
-    const maxMessageBytes = options.limits?.maxMessageBytes ?? 1_000_000;
+    const maxMessageBytes = options.limits?.maxMessageBytes ?? DEFAULT_LIMITS.maxMessageBytes;
     this.io = new IoServer(this.httpServer, {
       serveClient: false,
       // Past our own limit a message is answered with TOO_LARGE; far past it, socket.io drops the connection.
@@ -87,7 +87,7 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
     this.emit('connection', session);
   }
 
-  /** Starts listening (when the server owns its http server); resolves to the port. Port 0 picks a free one. */
+  /** Starts the http server listening; resolves to the port. Port 0 picks a free one. */
   listen(port = 0, hostname = '127.0.0.1'): Promise<number> {
     return new Promise((resolve, reject) => {
       this.httpServer.once('error', reject);

@@ -57,6 +57,8 @@ export interface TreeOptions {
 export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> {
   /** The tree's version: the seq of its last scribe. */
   seq = 0;
+  /** Names this incarnation of the tree's history; seqs are comparable only within one epoch. */
+  readonly epoch: string = globalThis.crypto.randomUUID();
   readonly #nodes = new Map<ObjectId, Node>();
   readonly #root: Node;
   #nextId = 1;

@@ -164,9 +164,12 @@ export function parseClientMessage(rawEvent: unknown, args: readonly unknown[], 
     switch (event) {
       case ClientEvent.join: {
         const tree = treeName(body['tree'], limits);
-        return body['since'] === undefined || body['since'] === null
-          ? { type: 'join', tree }
-          : { type: 'join', tree, since: seqNumber(body['since'], 'since') };
+        if (body['since'] === undefined || body['since'] === null) return { type: 'join', tree };
+        const since = seqNumber(body['since'], 'since');
+        const epoch = body['epoch'];
+        if (epoch === undefined) return { type: 'join', tree, since };
+        if (typeof epoch !== 'string' || epoch.length > 64) throw new Reject(ErrorCode.BAD_MESSAGE, 'epoch must be a string of at most 64 characters', 'epoch');
+        return { type: 'join', tree, since, epoch };
       }
       case ClientEvent.leave:
         return { type: 'leave', tree: treeName(body['tree'], limits) };

@@ -61,11 +61,15 @@ export const DEFAULT_LIMITS: Limits = {
   maxTreeName: 200,
 };
 
-/** `join`: subscribe to a tree. `since` is the last seq the client applied, when it has a mirror. */
+/**
+ * `join`: subscribe to a tree. `since` is the last seq the client applied, when it has a mirror,
+ * and `epoch` the tree's epoch from the `joined` that mirror came from.
+ */
 export interface JoinMessage {
   readonly type: 'join';
   readonly tree: string;
   readonly since?: number;
+  readonly epoch?: string;
 }
 
 /** `leave`: unsubscribe from a tree. */
@@ -111,6 +115,11 @@ export interface JoinedMessage {
   /** The number that names this tree in batches. */
   readonly ref: number;
   readonly seq: number;
+  /**
+   * Names this incarnation of the tree's history. A seq means something only within one epoch: a
+   * rejoin with another epoch (the server restarted without a durable store) gets a snapshot.
+   */
+  readonly epoch: string;
   readonly snapshot?: readonly WireObject[];
 }
 
@@ -144,7 +153,7 @@ export interface ServerToClientEvents {
 
 /** socket.io typing of what a client emits (unparsed: the server treats every argument as unknown). */
 export interface ClientToServerEvents {
-  join: (msg: { tree: string; since?: number }) => void;
+  join: (msg: { tree: string; since?: number; epoch?: string }) => void;
   leave: (msg: { tree: string }) => void;
   propose: (msg: { tree: string; opId: number; baseSeq: number; ops: readonly Op[] }) => void;
 }

@@ -9,7 +9,7 @@ async function setup(): Promise<{ transport: FakeTransport; client: SyncClient; 
   transport.connect();
   const joining = client.join('t');
   expect(transport.take()).toEqual([['join', { tree: 't' }]]);
-  transport.deliver('joined', { tree: 't', ref: 7, seq: 10, snapshot: SNAPSHOT });
+  transport.deliver('joined', { tree: 't', ref: 7, seq: 10, epoch: 'e1', snapshot: SNAPSHOT });
   return { transport, client, mirror: await joining };
 }
 
@@ -46,7 +46,7 @@ describe('SyncClient', () => {
     const joining = client.join('t');
     transport.connect();
     expect(transport.take()).toEqual([['join', { tree: 't' }]]);
-    transport.deliver('joined', { tree: 't', ref: 1, seq: 3, snapshot: [[0, 0, -1, ['r']]] });
+    transport.deliver('joined', { tree: 't', ref: 1, seq: 3, epoch: 'e1', snapshot: [[0, 0, -1, ['r']]] });
     expect((await joining).seq).toBe(3);
   });
 
@@ -126,10 +126,10 @@ describe('Mirror state', () => {
   it('detects a gap, rejoins with since, drops batches until joined, and recovers', async () => {
     const { transport, mirror } = await setup();
     transport.batch(13, [[OP.add, 1, 1, 100]]);
-    expect(transport.take()).toEqual([['join', { tree: 't', since: 10 }]]);
+    expect(transport.take()).toEqual([['join', { tree: 't', since: 10, epoch: 'e1' }]]);
     transport.batch(14, [[OP.add, 1, 1, 100]]);
     expect(mirror.seq).toBe(10);
-    transport.deliver('joined', { tree: 't', ref: 8, seq: 14 });
+    transport.deliver('joined', { tree: 't', ref: 8, seq: 14, epoch: 'e1' });
     transport.batch(11, [[OP.add, 1, 1, 1], [OP.add, 1, 1, 1], [OP.add, 1, 1, 1], [OP.add, 1, 1, 1]], undefined, 8);
     expect(mirror.seq).toBe(14);
     expect(mirror.state.objects[1]?.values.value).toBe(9);
@@ -141,7 +141,7 @@ describe('Mirror state', () => {
     const client = new SyncClient({ transport, clientId: 'me', logger: { warn: (m) => logged.push(m) } });
     transport.connect();
     const joining = client.join('t');
-    transport.deliver('joined', { tree: 't', ref: 7, seq: 10, snapshot: SNAPSHOT });
+    transport.deliver('joined', { tree: 't', ref: 7, seq: 10, epoch: 'e1', snapshot: SNAPSHOT });
     const mirror = await joining;
     transport.take();
     transport.batch(11, [[OP.set, 99, 0, 'ghost']]);
@@ -204,7 +204,7 @@ describe('Mirror events', () => {
     const cpu = mirror.get(1);
     transport.drop();
     transport.connect();
-    expect(transport.take()).toEqual([['join', { tree: 't', since: 10 }]]);
+    expect(transport.take()).toEqual([['join', { tree: 't', since: 10, epoch: 'e1' }]]);
     transport.deliver('joined', {
       tree: 't',
       ref: 9,
@@ -307,11 +307,11 @@ describe('proposals', () => {
     expect(transport.take()).toEqual([]);
     transport.connect(welcome(1));
     expect(transport.take()).toEqual([
-      ['join', { tree: 't', since: 10 }],
+      ['join', { tree: 't', since: 10, epoch: 'e1' }],
       ['propose', { tree: 't', opId: 1, baseSeq: 10, ops: [[OP.add, 1, 1, 1]] }],
       ['propose', { tree: 't', opId: 2, baseSeq: 10, ops: [[OP.set, 1, 0, 'q']] }],
     ]);
-    transport.deliver('joined', { tree: 't', ref: 7, seq: 11 });
+    transport.deliver('joined', { tree: 't', ref: 7, seq: 11, epoch: 'e1' });
     transport.batch(11, [[OP.add, 1, 1, 1]]);
     transport.deliver('ack', { opId: 1, seq: 11 });
     transport.deliver('ack', { opId: 1, seq: 11 });
@@ -326,7 +326,7 @@ describe('proposals', () => {
     const client = new SyncClient({ transport, clientId: 'me' });
     transport.connect(welcome(41));
     const joining = client.join('t');
-    transport.deliver('joined', { tree: 't', ref: 7, seq: 10, snapshot: SNAPSHOT });
+    transport.deliver('joined', { tree: 't', ref: 7, seq: 10, epoch: 'e1', snapshot: SNAPSHOT });
     const mirror = await joining;
     transport.take();
     const done = mirror.get(1)?.destroy();

@@ -3,7 +3,7 @@ import { io as connectRaw } from 'socket.io-client';
 import { ErrorCode, OP, PROTOCOL_VERSION, SyncError } from '../../shared/index.js';
 import type { ChangeEvent, DestroyEvent, MoveEvent } from '../../client/index.js';
 import { mirrorPlain, serverPlain } from '../helpers/compare.js';
-import { Board, Card, connect, reach, startServer, until } from './fixtures.js';
+import { Board, Card, connect, reach, startServer, types, until } from './fixtures.js';
 
 describe('SyncServer with real socket.io clients', () => {
   it('sends a snapshot on join, then the live scribes, to every client', async () => {
@@ -166,6 +166,31 @@ describe('SyncServer with real socket.io clients', () => {
     expect(ids).toEqual([client.clientId]);
     expect(card.get('votes')).toBe(11);
     expect(mirrorPlain(mirror.state)).toEqual(serverPlain(tree));
+  });
+
+  it('takes a snapshot, not a catch-up, from a restarted server whose tree went past its seq', async () => {
+    const { SyncServer } = await import('../../server/index.js');
+    const first = new SyncServer({ types });
+    const old = first.tree('board', Board);
+    old.root.create(Card, { title: 'only in the old history' });
+    const port = await first.listen(0);
+    const client = connect(`http://127.0.0.1:${port}`);
+    const mirror = await client.join('board', Board);
+    let drops = 0;
+    client.on('disconnect', () => drops++);
+    await first.close();
+    await until(() => drops === 1);
+    const second = new SyncServer({ types });
+    const fresh = second.tree('board', Board);
+    for (let i = 0; i < 3; i++) fresh.root.create(Card, { title: `new ${i}` });
+    await second.listen(port);
+    try {
+      await until(() => mirror.seq === fresh.seq && mirror.root.state.children.length === 3);
+      expect(mirrorPlain(mirror.state)).toEqual(serverPlain(fresh));
+    } finally {
+      client.close();
+      await second.close();
+    }
   });
 
   it('answers hostile raw messages with coded errors and keeps serving others', async () => {

@@ -32,7 +32,7 @@ function setup(options: Partial<HostOptions> = {}) {
       raw(event, [body]);
     };
     const join = (name = 'main', since?: number): void => {
-      send('join', since === undefined ? { tree: name } : { tree: name, since });
+      send('join', since === undefined ? { tree: name } : { tree: name, since, epoch: host.tree(name).epoch });
     };
     /** Proposes and returns the answer (the last ack or reject). */
     const propose = (opId: number, ops: readonly Op[], name = 'main'): Answer => {
@@ -168,7 +168,7 @@ describe('join', () => {
     const alice = connect();
     alice.join('room-1');
     const joined = alice.link.firsts('joined')[0] as JoinedMessage;
-    expect(joined).toEqual({ tree: 'room-1', ref: 2, seq: 0, snapshot: [[0, TI.Folder, -1, ['']]] });
+    expect(joined).toEqual({ tree: 'room-1', ref: 2, seq: 0, epoch: host.tree('room-1').epoch, snapshot: [[0, TI.Folder, -1, ['']]] });
     expect(host.treeNames).toEqual(['main', 'room-1']);
     expect(host.tree('room-1').rootNode.type).toBe(Folder);
     alice.link.take();
@@ -185,7 +185,7 @@ describe('join', () => {
     const alice = connect();
     alice.join();
     expect(alice.link.received).toEqual([
-      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, snapshot: throughWire(tree.snapshot()) }] },
+      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] },
     ]);
     expect((alice.link.firsts('joined')[0] as JoinedMessage).snapshot).toEqual([
       [0, TI.Root, -1, ['root', {}]],
@@ -210,7 +210,7 @@ describe('join', () => {
     const alice = connect();
     alice.join('main', 3);
     expect(alice.link.received).toEqual([
-      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 6 }] },
+      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 6, epoch: tree.epoch }] },
       {
         event: 'b',
         args: [
@@ -232,22 +232,22 @@ describe('join', () => {
   });
 
   it('catches up with a batch without origins when every missed scribe came from the server', () => {
-    const { item, connect } = setup();
+    const { tree, item, connect } = setup();
     item.attrs.count.add(1);
     item.attrs.count.add(2);
     const alice = connect();
     alice.join('main', 2);
     expect(alice.link.received).toEqual([
-      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 4 }] },
+      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 4, epoch: tree.epoch }] },
       { event: 'b', args: [1, 3, [[OP.add, 1, A.count, 1], [OP.add, 1, A.count, 2]]] },
     ]);
   });
 
   it('sends neither a snapshot nor a batch when `since` is the current seq', () => {
-    const { connect } = setup();
+    const { tree, connect } = setup();
     const alice = connect();
     alice.join('main', 2);
-    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2 }] }]);
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch }] }]);
   });
 
   it('sends a snapshot when `since` is older than the log window', () => {
@@ -256,17 +256,27 @@ describe('join', () => {
     expect(tree.seq).toBe(8);
     const alice = connect();
     alice.join('main', 1);
-    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 8, snapshot: throughWire(tree.snapshot()) }] }]);
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 8, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] }]);
     const recent = connect('carol');
     recent.join('main', 7);
     expect(recent.link.all('b')).toEqual([[1, 8, [[OP.add, 1, A.count, 1]]]]);
+  });
+
+  it('sends a snapshot when the epoch is another (a restarted server: the same seq names another history)', () => {
+    const { tree, connect } = setup();
+    const alice = connect();
+    alice.send('join', { tree: 'main', since: 1, epoch: 'an-older-epoch' });
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] }]);
+    alice.link.take();
+    alice.send('join', { tree: 'main', since: 1 });
+    expect((alice.link.firsts('joined')[0] as JoinedMessage).snapshot).toBeDefined();
   });
 
   it('sends a snapshot when `since` is ahead of the tree (the server lost scribes)', () => {
     const { tree, connect } = setup();
     const alice = connect();
     alice.join('main', 99);
-    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, snapshot: throughWire(tree.snapshot()) }] }]);
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] }]);
   });
 
   it('flushes pending batches to the room before joining, so nothing arrives twice', async () => {
