@@ -210,7 +210,7 @@ describe('parseClientMessage()', () => {
     });
 
     it('rejects a numeric event (socket.io allows them) with UNKNOWN_MESSAGE', () => {
-      expectErrorResult(parseClientMessage(42 as unknown as string, [{ tree: 'main' }], L), ErrorCode.UNKNOWN_MESSAGE, '42');
+      expectErrorResult(parseClientMessage(42, [{ tree: 'main' }], L), ErrorCode.UNKNOWN_MESSAGE, '42');
     });
 
     it('bounds a long unknown event name in the error', () => {
