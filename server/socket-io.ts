@@ -1,6 +1,7 @@
 /**
  * The socket.io binding of the host: the only server file that imports socket.io.
- * Broadcasts go through rooms, so socket.io encodes each batch (and its WebSocket frame) once per audience.
+ * A batch is encoded once per tree audience: one WebSocket frame written to every idle websocket
+ * line of the tree's room (see broadcastToRoom), one socket.io broadcast for the rest.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,7 +52,7 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
       maxHttpBufferSize: maxMessageBytes * 4,
       ...options.io,
     });
-    this.host = new SyncHost(options, (room, event, args) => this.io.to(room).emit(event, ...args));
+    this.host = new SyncHost(options, (room, event, args) => void broadcastToRoom(this.io, room, event, args));
     this.io.use((socket, next) => {
       try {
         this.host.checkHello(socket.handshake.auth);
@@ -130,4 +131,90 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
       this.httpServer.closeAllConnections();
     });
   }
+}
+
+/*
+ * Broadcast fast path for socket.io rooms. socket.io encodes a broadcast once, but then runs
+ * every packet through engine.io (packet events, write buffer, drain callbacks), ws and a stream
+ * cork/writev per client. Here the WebSocket frame is built once and written straight to each
+ * client's TCP socket when engine.io has nothing of its own queued or in flight for it (the
+ * common case); otherwise, and for long-polling clients, the packet takes socket.io's own path,
+ * so everything a client receives keeps its order.
+ */
+
+interface RawSocket {
+  readonly writable: boolean;
+  write(data: Uint8Array): boolean;
+}
+
+/** The engine.io and ws internals this file relies on; each is checked at every use. */
+interface EngineConn {
+  readonly readyState?: unknown;
+  readonly upgrading?: unknown;
+  readonly writeBuffer?: { readonly length: number };
+  readonly transport?: {
+    readonly name?: unknown;
+    readonly writable?: unknown;
+    readonly socket?: { readonly readyState?: unknown; readonly _extensions?: Record<string, unknown>; readonly _socket?: RawSocket };
+  };
+}
+
+/** A WebSocket text frame (unmasked: server to client) holding `payload`. */
+export function textFrame(payload: Uint8Array): Uint8Array {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = new Uint8Array(head + n);
+  const view = new DataView(frame.buffer);
+  frame[0] = 0x81;
+  if (n < 126) frame[1] = n;
+  else if (n < 65_536) {
+    frame[1] = 126;
+    view.setUint16(2, n);
+  } else {
+    frame[1] = 127;
+    view.setBigUint64(2, BigInt(n));
+  }
+  frame.set(payload, head);
+  return frame;
+}
+
+/** The TCP socket of a client whose websocket line is idle, or undefined when it must take socket.io's path. */
+function idleLine(socket: Socket): RawSocket | undefined {
+  const conn = socket.conn as unknown as EngineConn;
+  const transport = conn.transport;
+  const ws = transport?.socket;
+  if (conn.readyState !== 'open' || conn.upgrading !== false || conn.writeBuffer?.length !== 0) return undefined;
+  // writable: engine.io has no send of its own in flight; no extensions: no permessage-deflate.
+  if (transport?.name !== 'websocket' || transport.writable !== true || ws?.readyState !== 1) return undefined;
+  if (ws._extensions !== undefined && Object.keys(ws._extensions).length > 0) return undefined;
+  const raw = ws._socket;
+  return raw?.writable === true ? raw : undefined;
+}
+
+/**
+ * Emits `event` with `args` to every socket of `room` in the default namespace, encoded once, and
+ * returns how many sockets took the fast path. The others (busy or long-polling lines) get the packet
+ * through socket.io, as one broadcast to their ids.
+ */
+export function broadcastToRoom(io: IoServer, room: string, event: string, args: readonly unknown[]): number {
+  const ids = io.sockets.adapter.rooms.get(room);
+  if (ids === undefined || ids.size === 0) return 0;
+  let frame: Uint8Array | undefined;
+  let direct = 0;
+  const others: string[] = [];
+  for (const id of ids) {
+    const socket = io.sockets.sockets.get(id);
+    const line = socket === undefined ? undefined : idleLine(socket);
+    if (line === undefined) {
+      others.push(id);
+      continue;
+    }
+    // socket.io's text encoding of an EVENT in namespace '/', inside an engine.io message packet.
+    frame ??= textFrame(new TextEncoder().encode(`42${JSON.stringify([event, ...args])}`));
+    line.write(frame);
+    direct++;
+  }
+  // Every socket is in the room named by its id: this reaches exactly the others.
+  if (others.length > 0) io.to(others).emit(event, ...args);
+  return direct;
 }
