@@ -242,29 +242,36 @@ export class TreeMount implements Mount {
 
   /** The first (`dir` 1) or last (-1) element in `id`'s subtree that stands in `container`. */
   #edge(id: ObjectId, container: Element, dir: 1 | -1): Element | null {
-    const entry = this.#entries.get(id);
-    if (entry !== undefined) return entry.el.parentNode === container ? entry.el : null;
-    const object = this.#object(id);
-    if (object === undefined || this.#hasFactory(object)) return null;
-    const children = object.children;
-    for (let i = dir === 1 ? 0 : children.length - 1; i >= 0 && i < children.length; i += dir) {
-      const child = children[i];
-      const found = child === undefined ? null : this.#edge(child, container, dir);
-      if (found !== null) return found;
+    // Depth-first in `dir` order with an explicit stack: views may sit under long chains of objects without one.
+    const stack: ObjectId[] = [id];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const entry = this.#entries.get(next);
+      if (entry !== undefined) {
+        if (entry.el.parentNode === container) return entry.el;
+        continue;
+      }
+      const object = this.#object(next);
+      if (object === undefined || this.#hasFactory(object)) continue;
+      const children = object.children;
+      // Pushed in reverse visiting order, so the stack pops them in `dir` order.
+      for (let i = dir === 1 ? children.length - 1 : 0; i >= 0 && i < children.length; i -= dir) stack.push(children[i] as ObjectId);
     }
     return null;
   }
 
   /** The elements that `id`'s subtree puts into its host's container, in tree order. */
   #placed(id: ObjectId, out: Element[] = []): Element[] {
-    const entry = this.#entries.get(id);
-    if (entry !== undefined) {
-      out.push(entry.el);
-      return out;
+    const stack: ObjectId[] = [id];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      const entry = this.#entries.get(next);
+      if (entry !== undefined) {
+        out.push(entry.el);
+        continue;
+      }
+      const object = this.#object(next);
+      if (object === undefined || this.#hasFactory(object)) continue;
+      for (let i = object.children.length - 1; i >= 0; i--) stack.push(object.children[i] as ObjectId);
     }
-    const object = this.#object(id);
-    if (object === undefined || this.#hasFactory(object)) return out;
-    for (const child of object.children) this.#placed(child, out);
     return out;
   }
 

@@ -662,3 +662,25 @@ describe('SyncHost', () => {
     expect(hub.broadcasts).toEqual([{ room: 't1', event: 'b', args: [1, 3, [[OP.add, 1, A.count, 1]]] }]);
   });
 });
+
+describe('a pathological tree from hostile proposals', () => {
+  it('keeps a chain 20,000 objects deep joinable and destroyable (no recursion on the stack)', () => {
+    const { tree, connect } = setup();
+    const evil = connect('evil');
+    evil.join();
+    let parent = 2;
+    for (let round = 0; round < 20; round++) {
+      const ops: Op[] = [[OP.create, -1, TI.Folder, parent, -1, {}]];
+      for (let i = 2; i <= 1000; i++) ops.push([OP.create, -i, TI.Folder, -(i - 1), -1, {}]);
+      const answer = evil.propose(round + 1, ops);
+      expect(answer.event).toBe('ack');
+      parent = (answer.msg as AckMessage).ids?.at(-1) ?? -1;
+    }
+    expect(tree.size).toBe(20_003);
+    const victim = connect('victim');
+    victim.join();
+    expect((victim.link.firsts('joined')[0] as JoinedMessage).snapshot).toHaveLength(20_003);
+    tree.get(2)?.destroy();
+    expect(tree.size).toBe(2);
+  });
+});
