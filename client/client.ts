@@ -230,9 +230,12 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
 
   /** Sends every proposal not yet sent on this connection, in order. */
   #flush(): void {
-    for (const o of this.#outbox.unsent(this.#epoch)) {
+    const unsent = this.#outbox.unsent(this.#epoch);
+    // Once for the lot: every proposal about to go out already has its opId, so none is below this.
+    const seen = this.#outbox.seen;
+    for (const o of unsent) {
       o.sentOn = this.#epoch;
-      this.#transport.send(ClientEvent.propose, { tree: o.mirror.name, opId: o.opId, baseSeq: o.mirror.seq, ops: o.ops });
+      this.#transport.send(ClientEvent.propose, { tree: o.mirror.name, opId: o.opId, baseSeq: o.mirror.seq, seen, ops: o.ops });
     }
   }
 

@@ -60,6 +60,13 @@ export class Outbox {
     return out;
   }
 
+  /** The highest opId up to which every answer has arrived (sent as `seen`, so the server can forget them). */
+  get seen(): number {
+    let lowest = this.#nextOpId;
+    for (const o of this.#byOpId.values()) if (o.ack === undefined && o.opId !== undefined && o.opId < lowest) lowest = o.opId;
+    return lowest - 1;
+  }
+
   /** A welcome: new opIds must be above the server's last answered one. */
   welcome(lastOpId: number): void {
     this.#nextOpId = Math.max(this.#nextOpId, lastOpId + 1);

@@ -1,6 +1,6 @@
 /**
- * Per client id: the last opId answered and the recent answers, so that a resent proposal
- * (its ack was lost to a disconnect) is answered again, never applied twice.
+ * Per client id: the last opId answered and the answers the client has not confirmed receiving,
+ * so that a resent proposal (its ack was lost to a disconnect) is answered again, never applied twice.
  */
 import type { AckMessage, RejectMessage } from '../shared/index.js';
 
@@ -10,8 +10,10 @@ export type Answer = readonly ['ack', AckMessage] | readonly ['reject', RejectMe
 /** What the server remembers of one client id. */
 export class ClientRecord {
   lastOpId = 0;
+  /** In opId order: opIds only grow. */
   readonly #answers = new Map<number, Answer>();
 
+  /** `keep` bounds the unconfirmed answers, against a client that never confirms any. */
   constructor(readonly keep: number) {}
 
   /** Remembers the answer to opId. */
@@ -22,6 +24,14 @@ export class ClientRecord {
       if (oldest.done !== true) this.#answers.delete(oldest.value);
     }
     return answer;
+  }
+
+  /** The client has received every answer up to `seen`: forget them. */
+  release(seen: number): void {
+    for (const opId of this.#answers.keys()) {
+      if (opId > seen) return;
+      this.#answers.delete(opId);
+    }
   }
 
   /** The remembered answer to opId, if still kept. */

@@ -109,7 +109,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
   record(clientId: string): ClientRecord {
     let record = this.#records.get(clientId);
     if (record === undefined) {
-      record = new ClientRecord(1024);
+      record = new ClientRecord(10_000);
       this.#records.set(clientId, record);
     }
     return record;
@@ -145,7 +145,8 @@ export class SyncHost extends EventEmitter<HostEvents> {
       clientId: hello.clientId,
       types: this.#welcomeTypes,
       limits: this.limits,
-      lastOpId: this.record(hello.clientId).lastOpId,
+      // Read, not made: a record per handshake would let reconnecting strangers grow memory.
+      lastOpId: this.#records.get(hello.clientId)?.lastOpId ?? 0,
     } satisfies WelcomeMessage);
     this.emit('session', session);
     return session;

@@ -125,9 +125,14 @@ export class Session implements SessionInfo {
 
   #propose(msg: ProposeMessage): void {
     const record = this.host.record(this.clientId);
+    if (msg.seen !== undefined) record.release(Math.min(msg.seen, msg.opId - 1));
     if (msg.opId <= record.lastOpId) {
-      // A resend: answer as before, never apply twice.
-      const answer = record.recall(msg.opId) ?? ['reject', { opId: msg.opId, code: ErrorCode.BAD_MESSAGE, message: `opId ${msg.opId} was already used` }];
+      // A resend: answer as before, never apply twice. An answer no longer held is not a reject:
+      // the proposal may have been applied.
+      const answer = record.recall(msg.opId) ?? [
+        'reject',
+        { opId: msg.opId, code: ErrorCode.OUTCOME_UNKNOWN, message: `the answer to opId ${msg.opId} is no longer held; rejoin to see its effect` },
+      ];
       return this.#send(answer);
     }
     record.lastOpId = msg.opId;

@@ -35,6 +35,11 @@ export const ErrorCode = {
   BAD_PARENT: 'BAD_PARENT',
   /** Another connection with the same client id took over; this one is closed. */
   SUPERSEDED: 'SUPERSEDED',
+  /**
+   * A resent proposal whose answer the server no longer holds: it may or may not have been applied.
+   * The client rejoins (its mirror then shows which).
+   */
+  OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   /** A hook refused the action. */
   FORBIDDEN: 'FORBIDDEN',
   /** The connection dropped before the outcome was known. */

@@ -181,7 +181,9 @@ export function parseClientMessage(rawEvent: unknown, args: readonly unknown[], 
         if (!Array.isArray(ops) || ops.length === 0) throw new Reject(ErrorCode.BAD_MESSAGE, 'ops must be a non-empty array', 'ops');
         if (ops.length > limits.maxOpsPerProposal) throw new Reject(ErrorCode.TOO_LARGE, `more than ${limits.maxOpsPerProposal} ops`, 'ops');
         // Array.from, not map: map skips the holes of a sparse array, and a hole must be refused too.
-        return { type: 'propose', tree, opId, baseSeq, ops: Array.from(ops as unknown[], (op, i) => parseOp(op, i)) };
+        const parsed = Array.from(ops as unknown[], (op, i) => parseOp(op, i));
+        if (body['seen'] === undefined) return { type: 'propose', tree, opId, baseSeq, ops: parsed };
+        return { type: 'propose', tree, opId, baseSeq, seen: seqNumber(body['seen'], 'seen'), ops: parsed };
       }
       default:
         throw new Reject(ErrorCode.UNKNOWN_MESSAGE, `unknown event ${JSON.stringify(event.slice(0, 80))}`, event.slice(0, 80));

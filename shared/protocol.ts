@@ -86,6 +86,11 @@ export interface ProposeMessage {
   readonly opId: number;
   /** The seq of the client's mirror when it proposed (informational). */
   readonly baseSeq: number;
+  /**
+   * Every opId up to this one has been answered and the answer received: the server may forget
+   * those answers. It keeps the rest, so that a resend gets its answer again.
+   */
+  readonly seen?: number;
   readonly ops: readonly Op[];
 }
 
@@ -155,7 +160,7 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   join: (msg: { tree: string; since?: number; epoch?: string }) => void;
   leave: (msg: { tree: string }) => void;
-  propose: (msg: { tree: string; opId: number; baseSeq: number; ops: readonly Op[] }) => void;
+  propose: (msg: { tree: string; opId: number; baseSeq: number; seen?: number; ops: readonly Op[] }) => void;
 }
 
 /** One change record: the op, its seq and who caused it. */

@@ -236,12 +236,15 @@ describe('proposals', () => {
     const { transport, mirror } = await setup();
     const gauge = mirror.view(1, Gauge);
     const done = gauge.attrs.value.add(2);
-    expect(transport.take()).toEqual([['propose', { tree: 't', opId: 1, baseSeq: 10, ops: [[OP.add, 1, 1, 2]] }]]);
+    expect(transport.take()).toEqual([['propose', { tree: 't', opId: 1, baseSeq: 10, seen: 0, ops: [[OP.add, 1, 1, 2]] }]]);
     transport.deliver('ack', { opId: 1, seq: 11 });
     expect(await outcome(done)).toBe('pending');
     transport.batch(11, [[OP.add, 1, 1, 2]], [[1, 'me']]);
     expect(await done).toEqual({ opId: 1, seq: 11, ids: [] });
     expect(gauge.attrs.value.value).toBe(7);
+    // Its answer arrived: the next proposal tells the server it may forget it.
+    void gauge.attrs.value.add(1);
+    expect(transport.take()).toEqual([['propose', { tree: 't', opId: 2, baseSeq: 11, seen: 1, ops: [[OP.add, 1, 1, 1]] }]]);
   });
 
   it('rejects with the SyncError code of a reject and emits reject on the mirror', async () => {
@@ -265,7 +268,7 @@ describe('proposals', () => {
     });
     const sent = transport.take();
     expect(sent).toEqual([
-      ['propose', { tree: 't', opId: 1, baseSeq: 10, ops: [[OP.create, -1, 0, 0, -1, { title: 'box' }], [OP.insert, 1, 3, -1, [4]], [OP.remove, 1, 3, 3, 1], [OP.move, 2, -1, -1]] }],
+      ['propose', { tree: 't', opId: 1, baseSeq: 10, seen: 0, ops: [[OP.create, -1, 0, 0, -1, { title: 'box' }], [OP.insert, 1, 3, -1, [4]], [OP.remove, 1, 3, 3, 1], [OP.move, 2, -1, -1]] }],
     ]);
     transport.deliver('ack', { opId: 1, seq: 14, ids: [5] });
     transport.batch(11, [[OP.create, 5, 0, 0, 3, { title: 'box' }], [OP.insert, 1, 3, 3, [4]], [OP.remove, 1, 3, 3, 1], [OP.move, 2, 5, 0]]);
@@ -308,8 +311,8 @@ describe('proposals', () => {
     transport.connect(welcome(1));
     expect(transport.take()).toEqual([
       ['join', { tree: 't', since: 10, epoch: 'e1' }],
-      ['propose', { tree: 't', opId: 1, baseSeq: 10, ops: [[OP.add, 1, 1, 1]] }],
-      ['propose', { tree: 't', opId: 2, baseSeq: 10, ops: [[OP.set, 1, 0, 'q']] }],
+      ['propose', { tree: 't', opId: 1, baseSeq: 10, seen: 0, ops: [[OP.add, 1, 1, 1]] }],
+      ['propose', { tree: 't', opId: 2, baseSeq: 10, seen: 0, ops: [[OP.set, 1, 0, 'q']] }],
     ]);
     transport.deliver('joined', { tree: 't', ref: 7, seq: 11, epoch: 'e1' });
     transport.batch(11, [[OP.add, 1, 1, 1]]);

@@ -469,14 +469,14 @@ describe('propose', () => {
     expect(tree.seq).toBe(3);
   });
 
-  it('rejects an opId lower than the last that was never used, with a code', () => {
+  it('answers an opId at or below the last that it holds no answer for with OUTCOME_UNKNOWN, applying nothing', () => {
     const { tree, connect } = setup();
     const alice = connect();
     alice.join();
     alice.propose(5, [[OP.add, 1, A.count, 1]]);
     const answer = alice.propose(3, [[OP.add, 1, A.count, 1]]);
-    expect(answer).toEqual({ event: 'reject', msg: { opId: 3, code: ErrorCode.BAD_MESSAGE, message: expect.any(String) as string } });
-    expect(alice.propose(0, [[OP.add, 1, A.count, 1]]).msg).toMatchObject({ opId: 0, code: ErrorCode.BAD_MESSAGE });
+    expect(answer).toEqual({ event: 'reject', msg: { opId: 3, code: ErrorCode.OUTCOME_UNKNOWN, message: expect.any(String) as string } });
+    expect(alice.propose(0, [[OP.add, 1, A.count, 1]]).msg).toMatchObject({ opId: 0, code: ErrorCode.OUTCOME_UNKNOWN });
     expect(tree.seq).toBe(3);
   });
 
@@ -541,6 +541,10 @@ describe('Session.receive() with hostile input', () => {
     ['a numeric tree name in leave', 'leave', () => [{ tree: 1 }], 'error', ErrorCode.BAD_MESSAGE],
     ['a negative since', 'join', () => [{ tree: 'main', since: -1 }], 'error', ErrorCode.BAD_MESSAGE],
     ['a string since', 'join', () => [{ tree: 'main', since: '1' }], 'error', ErrorCode.BAD_MESSAGE],
+    ['a non-string epoch', 'join', () => [{ tree: 'main', since: 1, epoch: 7 }], 'error', ErrorCode.BAD_MESSAGE],
+    ['an epoch of 100 characters', 'join', () => [{ tree: 'main', since: 1, epoch: 'e'.repeat(100) }], 'error', ErrorCode.BAD_MESSAGE],
+    ['a negative seen', 'propose', () => [body([[OP.add, 1, A.count, 1]], { seen: -1 })], 'reject', ErrorCode.BAD_MESSAGE],
+    ['a fractional seen', 'propose', () => [body([[OP.add, 1, A.count, 1]], { seen: 0.5 })], 'reject', ErrorCode.BAD_MESSAGE],
     ['a string opId', 'propose', () => [body([[OP.add, 1, A.count, 1]], { opId: '1' })], 'error', ErrorCode.BAD_MESSAGE],
     ['a negative opId', 'propose', () => [body([[OP.add, 1, A.count, 1]], { opId: -1 })], 'error', ErrorCode.BAD_MESSAGE],
     ['a fractional opId', 'propose', () => [body([[OP.add, 1, A.count, 1]], { opId: 1.5 })], 'error', ErrorCode.BAD_MESSAGE],
@@ -683,4 +687,33 @@ describe('a pathological tree from hostile proposals', () => {
     tree.get(2)?.destroy();
     expect(tree.size).toBe(2);
   });
+});
+
+describe('answers kept for resends', () => {
+  it('answers a resend after 1,100 unconfirmed proposals with the same ack (applied once)', () => {
+    const { tree, item, connect } = setup();
+    const c1 = connect('c1');
+    c1.join();
+    for (let opId = 1; opId <= 1100; opId++) expect(c1.propose(opId, [[OP.add, 1, A.count, 1]]).event).toBe('ack');
+    const again = connect('c1');
+    again.join();
+    const answer = again.propose(1, [[OP.add, 1, A.count, 1]]);
+    expect(answer).toMatchObject({ event: 'ack', msg: { opId: 1 } });
+    expect(item.get('count')).toBe(1100);
+    expect(tree.seq).toBe(2 + 1100);
+  });
+
+  it('forgets the answers the client confirmed with seen, and never calls a forgotten one a clean reject', () => {
+    const { item, connect } = setup();
+    const c1 = connect('c1');
+    c1.join();
+    for (let opId = 1; opId <= 5; opId++) c1.propose(opId, [[OP.add, 1, A.count, 1]]);
+    c1.send('propose', { tree: 'main', opId: 6, baseSeq: 0, seen: 5, ops: [[OP.add, 1, A.count, 1]] });
+    expect(answerOf(c1.link)).toMatchObject({ event: 'ack', msg: { opId: 6 } });
+    const resend = c1.propose(3, [[OP.add, 1, A.count, 1]]);
+    expect(resend).toMatchObject({ event: 'reject', msg: { opId: 3, code: ErrorCode.OUTCOME_UNKNOWN } });
+    expect(c1.propose(6, [[OP.add, 1, A.count, 1]])).toMatchObject({ event: 'ack', msg: { opId: 6 } });
+    expect(item.get('count')).toBe(6);
+  });
+
 });

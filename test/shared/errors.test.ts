@@ -12,7 +12,7 @@ describe('ErrorCode', () => {
   it('holds the codes the protocol documents', () => {
     expect(CODES.sort()).toEqual(
       [
-        'BAD_INDEX', 'BAD_KEY', 'BAD_MESSAGE', 'BAD_PARENT', 'BAD_VALUE', 'CLOSED', 'CONNECTION_LOST', 'FORBIDDEN', 'SUPERSEDED',
+        'BAD_INDEX', 'BAD_KEY', 'BAD_MESSAGE', 'BAD_PARENT', 'BAD_VALUE', 'CLOSED', 'CONNECTION_LOST', 'FORBIDDEN', 'SUPERSEDED', 'OUTCOME_UNKNOWN',
         'INTERNAL', 'NOT_JOINED', 'PROTOCOL_VERSION', 'TOO_LARGE', 'UNKNOWN_ATTRIBUTE', 'UNKNOWN_MESSAGE',
         'UNKNOWN_OBJECT', 'UNKNOWN_TREE', 'UNKNOWN_TYPE', 'WRONG_KIND',
       ].sort(),
