@@ -191,30 +191,32 @@ function idleLine(socket: Socket): RawSocket | undefined {
   return raw?.writable === true ? raw : undefined;
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * Emits `event` with `args` to every socket of `room` in the default namespace, encoded once, and
- * returns how many sockets took the fast path. The others (busy or long-polling lines) get the packet
- * through socket.io, as one broadcast to their ids.
+ * returns how many sockets took the fast path. The others (busy or long-polling lines) get the same
+ * encoded packet through engine.io, which keeps their order.
  */
 export function broadcastToRoom(io: IoServer, room: string, event: string, args: readonly unknown[]): number {
   const ids = io.sockets.adapter.rooms.get(room);
   if (ids === undefined || ids.size === 0) return 0;
+  // socket.io's text encoding of an EVENT in namespace '/' (engine.io adds its message prefix '4').
+  const packet = `2${JSON.stringify([event, ...args])}`;
   let frame: Uint8Array | undefined;
   let direct = 0;
-  const others: string[] = [];
   for (const id of ids) {
     const socket = io.sockets.sockets.get(id);
-    const line = socket === undefined ? undefined : idleLine(socket);
-    if (line === undefined) {
-      others.push(id);
-      continue;
+    if (socket === undefined) continue;
+    const line = idleLine(socket);
+    if (line !== undefined) {
+      frame ??= textFrame(utf8.encode(`4${packet}`));
+      line.write(frame);
+      direct++;
+    } else if (socket.conn.readyState === 'open') {
+      // What socket.io's own emit does after encoding (Client.writeToEngine), without encoding again.
+      socket.conn.write(packet);
     }
-    // socket.io's text encoding of an EVENT in namespace '/', inside an engine.io message packet.
-    frame ??= textFrame(new TextEncoder().encode(`42${JSON.stringify([event, ...args])}`));
-    line.write(frame);
-    direct++;
   }
-  // Every socket is in the room named by its id: this reaches exactly the others.
-  if (others.length > 0) io.to(others).emit(event, ...args);
   return direct;
 }
