@@ -21,7 +21,7 @@ import {
 import { TypeCatalog } from './catalog.js';
 import { resolveClientId } from './client-id.js';
 import { Mirror, type MirrorHost, type MirrorInbox } from './mirror.js';
-import { Outbox, parseAck, parseWireError } from './outbox.js';
+import { Outbox, isInt, parseAck, parseWireError } from './outbox.js';
 import { socketIoTransport } from './socket-io.js';
 import type { ClientTransport, ConnectError } from './transport.js';
 import type { Ack, Logger } from './types.js';
@@ -54,10 +54,6 @@ interface Joining {
   readonly promise: Promise<Mirror>;
   readonly resolve: (mirror: Mirror) => void;
   readonly reject: (error: unknown) => void;
-}
-
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
 }
 
 function readLimits(raw: unknown): Limits {

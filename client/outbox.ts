@@ -19,7 +19,8 @@ export interface Outgoing {
   readonly settle: (error: unknown, ack?: Ack) => void;
 }
 
-function isInt(v: unknown): v is number {
+/** Whether a wire value is a safe integer. */
+export function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
 
