@@ -324,8 +324,13 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const mirror = this.#mirrors.get(tree);
     const inbox = mirror === undefined ? undefined : this.#inboxes.get(mirror);
     if (mirror === undefined || inbox === undefined) return;
+    const before = this.#epochs.get(mirror);
     if (typeof epoch === 'string') this.#epochs.set(mirror, epoch);
     else this.#epochs.delete(mirror);
+    if (before !== undefined && before !== epoch) {
+      // A restarted server: acked proposals whose scribes had not arrived were lost with the old history.
+      this.#outbox.historyLost(mirror, new SyncError(ErrorCode.OUTCOME_UNKNOWN, `${tree} restarted with a new history before this change reached the mirror`, { ref: tree }));
+    }
     const oldRef = this.#refs.get(mirror);
     if (oldRef !== undefined && this.#byRef.get(oldRef) === mirror) this.#byRef.delete(oldRef);
     this.#refs.set(mirror, ref);

@@ -110,6 +110,11 @@ export class Outbox {
     }
   }
 
+  /** The mirror's history was replaced (a new epoch): its acked proposals waiting for their scribes never get them. */
+  historyLost(mirror: Mirror, error: SyncError): void {
+    for (const o of [...this.#all]) if (o.mirror === mirror && o.ack !== undefined) this.#finish(o, error);
+  }
+
   /** Settles, with `error`, every proposal (of `mirror`, when given). */
   drop(error: SyncError, mirror?: Mirror): void {
     for (const o of [...this.#all]) {

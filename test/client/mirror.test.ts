@@ -300,6 +300,20 @@ describe('proposals', () => {
     expect(transport.take()).toEqual([]);
   });
 
+  it('settles an acked proposal with OUTCOME_UNKNOWN when the server comes back with a new history before its scribes', async () => {
+    const { transport, mirror } = await setup();
+    const done = mirror.view(1, Gauge).attrs.value.add(1);
+    transport.take();
+    transport.deliver('ack', { opId: 1, seq: 11 });
+    expect(await outcome(done)).toBe('pending');
+    transport.drop();
+    transport.connect(welcome(0));
+    expect(transport.take()).toEqual([['join', { tree: 't', since: 10, epoch: 'e1' }]]);
+    transport.deliver('joined', { tree: 't', ref: 1, seq: 3, epoch: 'e2', snapshot: SNAPSHOT });
+    await expect(done).rejects.toMatchObject({ code: ErrorCode.OUTCOME_UNKNOWN });
+    expect(mirror.seq).toBe(3);
+  });
+
   it('after a reconnect rejoins first, resends in-flight proposals with their opIds, then the queued ones', async () => {
     const { transport, mirror } = await setup();
     const cpu = mirror.view(1, Gauge);
