@@ -10,9 +10,11 @@ import {
   ServerEvent,
   SyncError,
   fail,
+  isWellFormed,
   type AnyTypeDef,
   type AttrMap,
   type Limits,
+  type Op,
   type TypeDef,
   type WelcomeMessage,
 } from '../shared/index.js';
@@ -23,6 +25,8 @@ import { TypeRegistry } from './registry.js';
 import { Session } from './session.js';
 import { silentLogger, type Broadcast, type Logger, type SessionLink } from './transport.js';
 import { Tree } from './tree.js';
+import { Persistence } from './persistence.js';
+import type { Store } from './store/store.js';
 
 /** Options of a host (and so of a SyncServer). */
 export interface HostOptions {
@@ -34,8 +38,15 @@ export interface HostOptions {
   readonly logger?: Logger;
   /** Makes a tree on demand when a client joins an unknown name: return its root type, or undefined to refuse. */
   readonly createTree?: (name: string) => AnyTypeDef | undefined;
-  /** Recent scribes kept per tree for catch-up joins (default 10,000). */
+  /** Recent scribes kept per tree for catch-up joins (default 10,000); a store keeps as many behind its snapshots. */
   readonly logWindow?: number;
+  /**
+   * Where trees persist (a SqliteStore, a MemoryStore). Stored trees are restored at construction;
+   * every commit is stored, durable before it is broadcast or acked. Without one, trees live in memory.
+   */
+  readonly store?: Store;
+  /** With a store: scribes between two snapshots of a tree (default 10,000). */
+  readonly snapshotEvery?: number;
 }
 
 /** Events of a host. */
@@ -58,6 +69,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
   /** The live session of each client id: one at a time, so opIds from one id never interleave. */
   readonly #live = new Map<string, Session>();
   #welcomeTypes: WelcomeMessage['types'] | undefined;
+  readonly #persistence: Persistence | undefined;
 
   constructor(
     readonly options: HostOptions,
@@ -68,6 +80,17 @@ export class SyncHost extends EventEmitter<HostEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.hooks = options.hooks ?? {};
     this.logger = options.logger ?? silentLogger;
+    if (options.store !== undefined) {
+      const persistence = new Persistence({ store: options.store, keep: options.logWindow ?? 10_000, ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) }, this.registry);
+      for (const stored of persistence.load()) {
+        const rootType = this.registry.find(stored.rootType);
+        if (rootType === undefined) fail(ErrorCode.UNKNOWN_TYPE, `stored tree ${stored.name} has a ${stored.rootType} root, which this server does not register`, stored.name);
+        const tree = this.#make(stored.name, rootType, stored.epoch);
+        persistence.restore(tree, stored);
+        this.#wire(tree);
+      }
+      this.#persistence = persistence;
+    }
   }
 
   /** The tree with this name, created with `rootType` when it does not exist yet. */
@@ -78,13 +101,50 @@ export class SyncHost extends EventEmitter<HostEvents> {
     const known = this.#trees.get(name);
     if (known !== undefined) return known.tree;
     if (rootType === undefined) fail(ErrorCode.UNKNOWN_TREE, `no tree ${JSON.stringify(name)}`, name);
-    if (name.length === 0 || name.length > this.limits.maxTreeName) fail(ErrorCode.BAD_VALUE, 'bad tree name', name);
-    const ref = this.#trees.size + 1;
-    const tree = new Tree(name, ref, this.registry, rootType, this.options.logWindow === undefined ? {} : { logWindow: this.options.logWindow });
-    const fanout = new Fanout(ref, (args) => this.broadcast(tree.room, ServerEvent.batch, args), this.options.flush);
-    tree.on('commit', (firstSeq, ops, origin) => fanout.push(firstSeq, ops, origin));
-    this.#trees.set(name, { tree, fanout });
+    if (name.length === 0 || name.length > this.limits.maxTreeName || !isWellFormed(name)) fail(ErrorCode.BAD_VALUE, 'bad tree name', name);
+    const tree = this.#make(name, rootType, undefined);
+    this.#persistence?.created(tree, rootType);
+    this.#wire(tree);
     return tree;
+  }
+
+  #make(name: string, rootType: AnyTypeDef, epoch: string | undefined): Tree {
+    const options = { ...(this.options.logWindow === undefined ? {} : { logWindow: this.options.logWindow }), ...(epoch === undefined ? {} : { epoch }) };
+    return new Tree(name, this.#trees.size + 1, this.registry, rootType, options);
+  }
+
+  /** Connects a tree (made or restored) to persistence and fan-out. */
+  #wire(tree: Tree): void {
+    const fanout = new Fanout(
+      tree.ref,
+      (args) => {
+        // Durable before anyone hears of it: a crash must not take back scribes clients have seen.
+        this.#persistence?.commit();
+        this.broadcast(tree.room, ServerEvent.batch, args);
+      },
+      this.options.flush,
+    );
+    tree.on('commit', (firstSeq, ops, origin) => {
+      this.#persistence?.committed(tree, firstSeq, ops, origin);
+      fanout.push(firstSeq, ops, origin);
+    });
+    this.#trees.set(tree.name, { tree, fanout });
+  }
+
+  /** Runs `fn` once everything written so far is durable (at once without a store). */
+  whenDurable(fn: () => void): void {
+    if (this.#persistence === undefined) fn();
+    else this.#persistence.whenDurable(fn);
+  }
+
+  /** Stores a client id's last answered opId (no-op without a store). */
+  saveClient(clientId: string, lastOpId: number): void {
+    this.#persistence?.saveClient(clientId, lastOpId);
+  }
+
+  /** Scribes after `since` from the store, for a catch-up beyond the memory window. */
+  storedSince(tree: Tree, since: number): { ops: Op[]; origins: string[] } | undefined {
+    return this.#persistence?.since(tree, since);
   }
 
   /** The tree with this name, if it exists or may be made on demand. */
@@ -110,6 +170,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
     let record = this.#records.get(clientId);
     if (record === undefined) {
       record = new ClientRecord(10_000);
+      record.lastOpId = this.#persistence?.lastOpId(clientId) ?? 0;
       this.#records.set(clientId, record);
     }
     return record;
@@ -146,7 +207,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
       types: this.#welcomeTypes,
       limits: this.limits,
       // Read, not made: a record per handshake would let reconnecting strangers grow memory.
-      lastOpId: this.#records.get(hello.clientId)?.lastOpId ?? 0,
+      lastOpId: this.#records.get(hello.clientId)?.lastOpId ?? this.#persistence?.lastOpId(hello.clientId) ?? 0,
     } satisfies WelcomeMessage);
     this.emit('session', session);
     return session;
@@ -161,5 +222,6 @@ export class SyncHost extends EventEmitter<HostEvents> {
   /** Sends every pending batch and stops the timers. */
   close(): void {
     for (const { fanout } of this.#trees.values()) fanout.close();
+    this.#persistence?.close();
   }
 }

@@ -13,6 +13,9 @@ export { SyncHost, type HostEvents, type HostOptions } from './host.js';
 export { Tree, type TreeEvents, type TreeOptions } from './tree.js';
 export { Session } from './session.js';
 export type { FlushOptions } from './fanout.js';
+export type { Store, StoredClient, StoredTree } from './store/store.js';
+export { MemoryStore } from './store/memory-store.js';
+export { SqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type { Hooks, JoinContext, MutateContext, SessionInfo } from './hooks.js';
 export type { Broadcast, Logger, SessionLink } from './transport.js';
 export type {

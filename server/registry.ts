@@ -33,6 +33,12 @@ export class TypeRegistry {
     return index;
   }
 
+  /** The registered type of this name, if any. */
+  find(name: string): AnyTypeDef | undefined {
+    const index = this.#byName.get(name);
+    return index === undefined ? undefined : this.#types[index];
+  }
+
   /** The type at an index; UNKNOWN_TYPE otherwise. */
   at(index: number): AnyTypeDef {
     const type = Number.isInteger(index) ? this.#types[index] : undefined;

@@ -25,6 +25,10 @@ export interface SessionHost {
   readonly logger: Logger;
   record(clientId: string): ClientRecord;
   findTree(name: string): Tree | undefined;
+  /** Runs `fn` once everything written so far is durable. */
+  whenDurable(fn: () => void): void;
+  saveClient(clientId: string, lastOpId: number): void;
+  storedSince(tree: Tree, since: number): { ops: Op[]; origins: string[] } | undefined;
   flush(tree: Tree): void;
   closed(session: Session): void;
 }
@@ -106,7 +110,7 @@ export class Session implements SessionInfo {
     this.host.flush(tree);
     // A seq from another epoch (a restarted server) names another history: send a snapshot.
     const sameHistory = msg.since !== undefined && msg.epoch === tree.epoch && msg.since <= tree.seq;
-    const missed = sameHistory ? tree.log.since(msg.since, tree.seq) : undefined;
+    const missed = sameHistory ? (tree.log.since(msg.since, tree.seq) ?? this.host.storedSince(tree, msg.since)) : undefined;
     const joined = { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch };
     if (missed === undefined) {
       this.link.send(ServerEvent.joined, { ...joined, snapshot: tree.wireSnapshot() });
@@ -133,10 +137,13 @@ export class Session implements SessionInfo {
         'reject',
         { opId: msg.opId, code: ErrorCode.OUTCOME_UNKNOWN, message: `the answer to opId ${msg.opId} is no longer held; rejoin to see its effect` },
       ];
-      return this.#send(answer);
+      return this.host.whenDurable(() => this.#send(answer));
     }
     record.lastOpId = msg.opId;
-    this.#send(record.answer(msg.opId, this.#decide(msg)));
+    const answer = record.answer(msg.opId, this.#decide(msg));
+    this.host.saveClient(this.clientId, msg.opId);
+    // Acked only once its scribes (and this record) are durable.
+    this.host.whenDurable(() => this.#send(answer));
   }
 
   #decide(msg: ProposeMessage): Answer {

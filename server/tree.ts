@@ -45,6 +45,8 @@ interface Tx {
 export interface TreeOptions {
   /** How many recent scribes stay in memory for catch-up joins (default 10,000). */
   readonly logWindow?: number;
+  /** The epoch of a tree restored from a store (default: a new one). */
+  readonly epoch?: string;
 }
 
 /**
@@ -58,9 +60,9 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   /** The tree's version: the seq of its last scribe. */
   seq = 0;
   /** Names this incarnation of the tree's history; seqs are comparable only within one epoch. */
-  readonly epoch: string = globalThis.crypto.randomUUID();
+  readonly epoch: string;
   readonly #nodes = new Map<ObjectId, Node>();
-  readonly #root: Node;
+  #root: Node;
   #nextId = 1;
   #tx: Tx | null = null;
   readonly log: ScribeLog;
@@ -75,6 +77,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     options: TreeOptions = {},
   ) {
     super();
+    this.epoch = options.epoch ?? globalThis.crypto.randomUUID();
     this.#root = this.#makeNode(0, rootType, this.registry.indexOf(rootType), null, {});
     this.#nodes.set(0, this.#root);
     this.log = new ScribeLog(options.logWindow ?? 10_000);
@@ -89,6 +92,44 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   get(id: ObjectId): ServerObject | undefined {
     const node = this.#nodes.get(id);
     return node === undefined ? undefined : handleOf(this, node);
+  }
+
+  /** The id the next created object gets; ids are never reused. */
+  get nextId(): number {
+    return this.#nextId;
+  }
+
+  /**
+   * Replaces the whole tree with a stored snapshot at `seq` (restoring from a store). Values are
+   * checked against their kinds as if new: a corrupt store fails here, loudly.
+   */
+  restore(objects: readonly WireObject[], seq: number, nextId: number, typeAt: (storedIndex: number) => number): void {
+    assert(this.#tx === null && this.seq === 0, 'restore a fresh tree, outside a transaction');
+    this.#nodes.clear();
+    for (const [id, storedType, parentId, values] of objects) {
+      const typeIndex = typeAt(storedType);
+      const type = this.registry.at(typeIndex);
+      const parent = parentId === -1 ? null : this.node(parentId);
+      assert((parent === null) === (this.#nodes.size === 0), 'a snapshot has one root, first');
+      const node = this.#makeNode(id, type, typeIndex, parent, Object.fromEntries(type.attrNames.map((n, i) => [n, values[i]])));
+      parent?.children.push(node);
+      if (parent === null) this.#root = node;
+      this.#nodes.set(id, node);
+    }
+    this.seq = seq;
+    this.#nextId = nextId;
+    this.#snapshot = undefined;
+  }
+
+  /** Applies a stored scribe again, with its own object id for a create (restoring from a store). */
+  replay(op: Op, origin: string, typeAt: (storedIndex: number) => number): void {
+    if (op[0] === OP.create) {
+      // Ids burned by rolled-back transactions are skipped, as they were the first time.
+      this.#nextId = op[1];
+      this.transact(() => this.apply([OP.create, op[1], typeAt(op[2]), op[3], op[4], op[5]]), origin);
+    } else {
+      this.transact(() => this.apply(op), origin);
+    }
   }
 
   /** The broadcast room of this tree's subscribers. */

@@ -61,5 +61,5 @@ export type {
   TopicsOf,
   ValueTopicOf,
 } from './topics.js';
-export { parseClientMessage, parseOp, measureValue } from './parse.js';
+export { parseClientMessage, parseOp, measureValue, isWellFormed } from './parse.js';
 export { newClientId } from './guid.js';

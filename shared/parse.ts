@@ -70,6 +70,11 @@ export function measureValue(value: unknown, budget: number): number {
   return size;
 }
 
+/** Whether a string is well-formed UTF-16 (no lone surrogates), so it survives UTF-8 storage unchanged. */
+export function isWellFormed(s: string): boolean {
+  return !/\p{Surrogate}/u.test(s);
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -77,6 +82,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function treeName(v: unknown, limits: Limits): string {
   if (typeof v !== 'string' || v.length === 0) throw new Reject(ErrorCode.BAD_MESSAGE, 'tree must be a non-empty string', 'tree');
   if (v.length > limits.maxTreeName) throw new Reject(ErrorCode.TOO_LARGE, `tree name longer than ${limits.maxTreeName}`, 'tree');
+  if (!isWellFormed(v)) throw new Reject(ErrorCode.BAD_MESSAGE, 'tree name holds a lone surrogate', 'tree');
   return v;
 }
 

@@ -199,8 +199,9 @@ describe('parseClientMessage()', () => {
       expectErrorResult(parseClientMessage(event, [propose({ tree: 't'.repeat(L.maxTreeName + 1) })], L), ErrorCode.TOO_LARGE, 'tree');
     });
 
-    it('accepts a lone surrogate in a tree name', () => {
-      expect(parsed('join', [{ tree: '\uD800' }])).toStrictEqual({ type: 'join', tree: '\uD800' });
+    it('refuses a lone surrogate in a tree name (UTF-8 storage would rename the tree), and takes a pair', () => {
+      expectErrorResult(parseClientMessage('join', [{ tree: 'a\uD800b' }], L), ErrorCode.BAD_MESSAGE, 'tree');
+      expect(parsed('join', [{ tree: '\uD83D\uDE00' }])).toStrictEqual({ type: 'join', tree: '\uD83D\uDE00' });
     });
   });
 

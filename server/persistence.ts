@@ -1,0 +1,139 @@
+/**
+ * The host's use of a Store: restores trees at startup, appends every commit, snapshots by
+ * scribe count, and makes writes durable before anyone is told of them (broadcasts commit first;
+ * acks wait for one group commit per event-loop turn).
+ */
+import { ErrorCode, SyncError, fail, type AnyTypeDef, type Op } from '../shared/index.js';
+import type { TypeRegistry } from './registry.js';
+import type { Store, StoredTree } from './store/store.js';
+import type { Tree } from './tree.js';
+
+/** How a host persists. */
+export interface PersistenceOptions {
+  readonly store: Store;
+  /** Scribes between two snapshots of a tree (default 10,000). */
+  readonly snapshotEvery?: number;
+  /** Scribes kept behind a snapshot for catch-up (default: the log window, 10,000). */
+  readonly keep?: number;
+}
+
+/** Writes trees through a store; one per host. */
+export class Persistence {
+  readonly #store: Store;
+  readonly #every: number;
+  readonly #keep: number;
+  readonly #sinceSnapshot = new Map<string, number>();
+  #dirty = false;
+  #waiting: (() => void)[] = [];
+  #scheduled = false;
+
+  constructor(
+    options: PersistenceOptions,
+    readonly registry: TypeRegistry,
+  ) {
+    this.#store = options.store;
+    this.#every = Math.max(1, options.snapshotEvery ?? 10_000);
+    this.#keep = Math.max(0, options.keep ?? 10_000);
+  }
+
+  /** The stored trees, to be restored with {@link restore}. */
+  load(): readonly StoredTree[] {
+    return this.#store.load();
+  }
+
+  /** Rebuilds a stored tree exactly, then snapshots it so stored type indexes match this registry. */
+  restore(tree: Tree, stored: StoredTree): void {
+    const typeAt = (storedIndex: number): number => {
+      const name = stored.snapshot.types[storedIndex];
+      const type = name === undefined ? undefined : this.registry.find(name);
+      if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `tree ${stored.name} holds type #${storedIndex} (${String(name)}), which this server does not register`, stored.name);
+      return this.registry.indexOf(type);
+    };
+    try {
+      tree.restore(stored.snapshot.objects, stored.snapshot.seq, stored.nextId, typeAt);
+      stored.ops.forEach((op: Op, i) => tree.replay(op, stored.origins[i] ?? 'server', typeAt));
+    } catch (error) {
+      throw new SyncError(ErrorCode.INTERNAL, `the store's tree ${stored.name} does not replay: ${error instanceof Error ? error.message : String(error)}`, { ref: stored.name, cause: error });
+    }
+    // Stored scribes name types by index: if the registry changed, those kept for catch-up would
+    // name the wrong types, so keep none (catch-up then falls back to a snapshot).
+    const current = this.registry.wire.map(([name]) => name);
+    const sameTypes = current.length === stored.snapshot.types.length && current.every((name, i) => name === stored.snapshot.types[i]);
+    this.#snapshot(tree, sameTypes ? this.#keep : 0);
+    this.#store.commit();
+  }
+
+  /** A new tree: stored at once. */
+  created(tree: Tree, rootType: AnyTypeDef): void {
+    this.#store.createTree({ name: tree.name, epoch: tree.epoch, rootType: rootType.name, snapshot: this.#wire(tree), ops: [], origins: [], nextId: tree.nextId });
+    this.#touch();
+  }
+
+  /** A committed transaction of a tree. */
+  committed(tree: Tree, firstSeq: number, ops: readonly Op[], origin: string): void {
+    this.#store.append(tree.name, firstSeq, ops, origin, tree.nextId);
+    const count = (this.#sinceSnapshot.get(tree.name) ?? 0) + ops.length;
+    this.#sinceSnapshot.set(tree.name, count);
+    if (count >= this.#every) this.#snapshot(tree, this.#keep);
+    this.#touch();
+  }
+
+  /** The last opId answered for a client id. */
+  saveClient(clientId: string, lastOpId: number): void {
+    this.#store.saveClient(clientId, { lastOpId });
+    this.#touch();
+  }
+
+  /** A stored client record's last opId, if any. */
+  lastOpId(clientId: string): number | undefined {
+    return this.#store.client(clientId)?.lastOpId;
+  }
+
+  /** Scribes of a tree after `since` that the store still holds (beyond the memory window). */
+  since(tree: Tree, since: number): { ops: Op[]; origins: string[] } | undefined {
+    return this.#store.since(tree.name, since);
+  }
+
+  /** Makes every buffered write durable now (before a broadcast tells clients about it). */
+  commit(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    this.#store.commit();
+  }
+
+  /** Runs `fn` once what was written so far is durable: one group commit per event-loop turn. */
+  whenDurable(fn: () => void): void {
+    if (!this.#dirty) return fn();
+    this.#waiting.push(fn);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.commit();
+      const waiting = this.#waiting;
+      this.#waiting = [];
+      for (const run of waiting) run();
+    });
+  }
+
+  /** Commits and closes the store. */
+  close(): void {
+    this.commit();
+    for (const run of this.#waiting.splice(0)) run();
+    this.#store.close();
+  }
+
+  #touch(): void {
+    this.#dirty = true;
+  }
+
+  #snapshot(tree: Tree, keep: number): void {
+    this.#store.snapshot(tree.name, this.#wire(tree), tree.nextId, keep);
+    this.#sinceSnapshot.set(tree.name, 0);
+    this.#touch();
+  }
+
+  #wire(tree: Tree): StoredTree['snapshot'] {
+    return { seq: tree.seq, types: this.registry.wire.map(([name]) => name), objects: tree.snapshot() };
+  }
+}

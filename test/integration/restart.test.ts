@@ -1,0 +1,129 @@
+/**
+ * A server started on an existing store restores every tree exactly, keeps its epoch, continues
+ * its seq and ids with no gap and no reuse, and lets clients catch up from their seq.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io as connectRaw } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OP, PROTOCOL_VERSION, type JoinedMessage } from '../../shared/index.js';
+import { SyncServer, type Store } from '../../server/index.js';
+import { MemoryStore } from '../../server/store/memory-store.js';
+import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { mirrorPlain, serverPlain } from '../helpers/compare.js';
+import { Board, Card, connect, reach, types, until } from './fixtures.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens the same store again, as a restarted process would. */
+type Reopen = () => Store;
+const kinds: [string, () => Reopen][] = [
+  ['MemoryStore', () => {
+    const store = new MemoryStore();
+    // A memory store outlives close() in this process only: enough to test the host's restore.
+    return () => store;
+  }],
+  ['SqliteStore', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'treesync-restart-'));
+    dirs.push(dir);
+    return () => new SqliteStore(join(dir, 'trees.db'));
+  }],
+];
+
+describe.each(kinds)('restart on a %s', (_, make) => {
+  it('restores every tree exactly and continues seq, ids and epoch', async () => {
+    const reopen = make();
+    const first = new SyncServer({ types, store: reopen(), snapshotEvery: 7 });
+    const board = first.tree('board', Board);
+    const other = first.tree('other', Card);
+    const a = board.root.create(Card, { title: 'a', tags: { x: 1 }, items: ['p', 'q'] });
+    const b = a.create(Card, { title: 'b' });
+    for (let i = 0; i < 20; i++) a.attrs.votes.add(1);
+    a.attrs.items.move(0, 1);
+    b.move(board.root, 0);
+    expect(() => board.transact(() => {
+      board.root.create(Card, { title: 'rolled back' });
+      throw new Error('no');
+    })).toThrow('no');
+    other.root.attrs.items.push('z');
+    const port = await first.listen(0);
+    const client = connect(`http://127.0.0.1:${port}`);
+    const mirror = await client.join('board', Board);
+    await mirror.view(a.id, Card).attrs.title.set('from a client');
+    const before = { board: serverPlain(board), other: serverPlain(other), seq: board.seq, epoch: board.epoch, nextId: board.nextId };
+    client.close();
+    await first.close();
+
+    const second = new SyncServer({ types, store: reopen(), snapshotEvery: 7 });
+    try {
+      const again = second.tree('board');
+      expect(serverPlain(again)).toEqual(before.board);
+      expect(serverPlain(second.tree('other'))).toEqual(before.other);
+      expect([again.seq, again.epoch, again.nextId]).toEqual([before.seq, before.epoch, before.nextId]);
+      const c = again.root.create(Card, { title: 'after' });
+      expect(c.id).toBe(before.nextId);
+      expect(again.seq).toBe(before.seq + 1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('lets a client catch up from its seq after a restart, without a snapshot', async () => {
+    const reopen = make();
+    const first = new SyncServer({ types, store: reopen() });
+    const board = first.tree('board', Board);
+    for (let i = 0; i < 50; i++) board.root.create(Card, { title: `card ${i}` });
+    const port = await first.listen(0);
+    const raw = connectRaw(`http://127.0.0.1:${port}`, { transports: ['websocket'], auth: { v: PROTOCOL_VERSION, clientId: 'raw' } });
+    const joined: JoinedMessage[] = [];
+    raw.on('joined', (m: JoinedMessage) => joined.push(m));
+    raw.on('welcome', () => raw.emit('join', joined.length === 0 ? { tree: 'board' } : { tree: 'board', since: joined[0]?.seq, epoch: joined[0]?.epoch }));
+    await until(() => joined.length === 1);
+    await first.close();
+    const second = new SyncServer({ types, store: reopen() });
+    try {
+      second.tree('board', Board).root.attrs.title.set('changed while away');
+      const batches: unknown[][] = [];
+      raw.on('b', (...args: unknown[]) => batches.push(args));
+      await second.listen(port);
+      await until(() => joined.length === 2 && batches.length === 1);
+      expect(joined[1]?.snapshot).toBeUndefined();
+      expect(joined[1]?.epoch).toBe(joined[0]?.epoch);
+      expect(batches[0]?.[1]).toBe(51);
+      expect(batches[0]?.[2]).toEqual([[OP.set, 0, 0, 'changed while away']]);
+    } finally {
+      raw.close();
+      await second.close();
+    }
+  });
+
+  it('converges a client that reconnects to the restarted server', async () => {
+    const reopen = make();
+    const first = new SyncServer({ types, store: reopen() });
+    first.tree('board', Board).root.create(Card, { title: 'kept' });
+    const port = await first.listen(0);
+    const client = connect(`http://127.0.0.1:${port}`);
+    const mirror = await client.join('board', Board);
+    let drops = 0;
+    client.on('disconnect', () => drops++);
+    await first.close();
+    await until(() => drops === 1);
+    const second = new SyncServer({ types, store: reopen() });
+    try {
+      const tree = second.tree('board');
+      tree.root.create(Card, { title: 'new' });
+      await second.listen(port);
+      await reach(mirror, tree.seq);
+      expect(mirrorPlain(mirror.state)).toEqual(serverPlain(tree));
+      const ack = await mirror.root.create(Card, { title: 'from the client' });
+      expect(tree.get(ack.id)?.get('title')).toBe('from the client');
+    } finally {
+      client.close();
+      await second.close();
+    }
+  });
+});
