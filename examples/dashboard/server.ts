@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SyncServer, type Tree } from 'treesync/server';
+import { SyncServer, type Store, type Tree } from 'treesync/server';
 import { buildPage, PUBLIC_DIR } from './build.js';
 import { MetricSampler, type Sample } from './metrics.js';
 import { serveStatic } from './static-files.js';
@@ -32,6 +32,8 @@ export interface DashboardOptions {
   readonly sampleIntervalMs?: number;
   /** Bundle the page before serving it (default true). */
   readonly build?: boolean;
+  /** Where the tree persists (default: memory only). `npm start` passes a SqliteStore. */
+  readonly store?: Store;
 }
 
 /** A running dashboard, returned by {@link startDashboard}. */
@@ -80,9 +82,10 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Ru
 
   const httpServer = createServer(serveStatic(PUBLIC_DIR));
   // socket.io wraps the http server's request listeners: attach it after the static handler.
-  const server = new SyncServer({ types, httpServer });
+  const server = new SyncServer(options.store === undefined ? { types, httpServer } : { types, httpServer, store: options.store });
   const tree = server.tree(TREE_NAME, Dashboard);
-  for (const metric of METRIC_NAMES) tree.root.create(Panel, panelValues(metric));
+  // A tree restored from the store keeps its panels (and whatever pages renamed or reordered).
+  if (tree.seq === 0) tree.transact(() => METRIC_NAMES.forEach((metric) => tree.root.create(Panel, panelValues(metric))));
 
   const sampler = new MetricSampler(() => server.sessionCount);
   tree.on('commit', (_firstSeq, ops) => sampler.countScribes(ops.length));
