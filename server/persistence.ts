@@ -134,6 +134,7 @@ export class Persistence {
   }
 
   #wire(tree: Tree): StoredTree['snapshot'] {
-    return { seq: tree.seq, types: this.registry.wire.map(([name]) => name), objects: tree.snapshot() };
+    // The live wire snapshot, not a copy: every store serializes what it is given at once.
+    return { seq: tree.seq, types: this.registry.wire.map(([name]) => name), objects: tree.wireSnapshot() };
   }
 }
