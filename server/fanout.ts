@@ -6,6 +6,9 @@
 import type { BatchArgs, Op } from '../shared/index.js';
 import { SERVER_ORIGIN } from '../shared/index.js';
 
+/** How long a refused batch waits before it is offered again. */
+const RETRY_MS = 100;
+
 /** How a tree's scribes are batched for broadcast. */
 export interface FlushOptions {
   /**
@@ -35,7 +38,8 @@ export class Fanout {
 
   constructor(
     readonly ref: number,
-    readonly send: (args: BatchArgs) => void,
+    /** Sends a batch; returns false to refuse it for now (the store is not durable): it is kept and retried. */
+    readonly send: (args: BatchArgs) => boolean,
     options: FlushOptions = {},
   ) {
     this.#mode = options.mode ?? 'adaptive';
@@ -64,11 +68,18 @@ export class Fanout {
     this.#cancel();
     if (this.#ops.length === 0) return;
     const args: BatchArgs = this.#fromClients ? [this.ref, this.#firstSeq, this.#ops, this.#runs] : [this.ref, this.#firstSeq, this.#ops];
+    const start = performance.now();
+    if (!this.send(args)) {
+      // Nothing was sent: keep the batch (later commits append to it) and try again shortly.
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush();
+      }, RETRY_MS);
+      return;
+    }
     this.#ops = [];
     this.#runs = [];
     this.#fromClients = false;
-    const start = performance.now();
-    this.send(args);
     this.#lastEnd = performance.now();
     this.#cost = this.#cost * 0.7 + (this.#lastEnd - start) * 0.3;
   }

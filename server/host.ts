@@ -81,7 +81,11 @@ export class SyncHost extends EventEmitter<HostEvents> {
     this.hooks = options.hooks ?? {};
     this.logger = options.logger ?? silentLogger;
     if (options.store !== undefined) {
-      const persistence = new Persistence({ store: options.store, keep: options.logWindow ?? 10_000, ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) }, this.registry);
+      const persistence = new Persistence(
+        { store: options.store, keep: options.logWindow ?? 10_000, ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) },
+        this.registry,
+        (error) => this.logger.error('treesync: the store did not commit; acks and broadcasts wait until it does', error),
+      );
       for (const stored of persistence.load()) {
         const rootType = this.registry.find(stored.rootType);
         if (rootType === undefined) fail(ErrorCode.UNKNOWN_TYPE, `stored tree ${stored.name} has a ${stored.rootType} root, which this server does not register`, stored.name);
@@ -119,8 +123,9 @@ export class SyncHost extends EventEmitter<HostEvents> {
       tree.ref,
       (args) => {
         // Durable before anyone hears of it: a crash must not take back scribes clients have seen.
-        this.#persistence?.commit();
+        if (this.#persistence?.commit() === false) return false;
         this.broadcast(tree.room, ServerEvent.batch, args);
+        return true;
       },
       this.options.flush,
     );
@@ -160,9 +165,11 @@ export class SyncHost extends EventEmitter<HostEvents> {
     return [...this.#trees.keys()];
   }
 
-  /** Sends a tree's pending scribes now. */
-  flush(tree: Tree): void {
-    this.#trees.get(tree.name)?.fanout.flush();
+  /** Sends a tree's pending scribes now; false when they are not durable yet (nothing was sent). */
+  flush(tree: Tree): boolean {
+    const fanout = this.#trees.get(tree.name)?.fanout;
+    fanout?.flush();
+    return fanout === undefined || fanout.pending === 0;
   }
 
   /** The record of a client id (made on first use). */

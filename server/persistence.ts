@@ -17,6 +17,8 @@ export interface PersistenceOptions {
   readonly keep?: number;
 }
 
+const RETRY_MS = 100;
+
 /** Writes trees through a store; one per host. */
 export class Persistence {
   readonly #store: Store;
@@ -30,6 +32,8 @@ export class Persistence {
   constructor(
     options: PersistenceOptions,
     readonly registry: TypeRegistry,
+    /** Told of every failed commit (the host logs it); the commit is retried. */
+    readonly onError: (error: unknown) => void,
   ) {
     this.#store = options.store;
     this.#every = Math.max(1, options.snapshotEvery ?? 10_000);
@@ -94,32 +98,51 @@ export class Persistence {
     return this.#store.since(tree.name, since);
   }
 
-  /** Makes every buffered write durable now (before a broadcast tells clients about it). */
-  commit(): void {
-    if (!this.#dirty) return;
+  /**
+   * Makes every buffered write durable now (before a broadcast tells clients about it). Returns
+   * whether everything written so far is durable; a failed commit keeps the store's buffer, is
+   * reported to `onError`, and is tried again by the next call. Never throws.
+   */
+  commit(): boolean {
+    if (!this.#dirty) return true;
+    try {
+      this.#store.commit();
+    } catch (error) {
+      this.onError(error);
+      return false;
+    }
     this.#dirty = false;
-    this.#store.commit();
+    return true;
   }
 
-  /** Runs `fn` once what was written so far is durable: one group commit per event-loop turn. */
+  /**
+   * Runs `fn` once what was written so far is durable: one group commit per event-loop turn, in
+   * order; while commits fail, `fn` waits (acks are never sent for what is not durable).
+   */
   whenDurable(fn: () => void): void {
-    if (!this.#dirty) return fn();
+    if (!this.#dirty && this.#waiting.length === 0) return fn();
     this.#waiting.push(fn);
+    this.#schedule(0);
+  }
+
+  #schedule(delay: number): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.#scheduled = false;
-      this.commit();
+      if (!this.commit()) return this.#schedule(RETRY_MS);
       const waiting = this.#waiting;
       this.#waiting = [];
-      for (const run of waiting) run();
-    });
+      for (const fn of waiting) fn();
+    };
+    if (delay === 0) setImmediate(run);
+    else setTimeout(run, delay);
   }
 
-  /** Commits and closes the store. */
+  /** Commits and closes the store; answers that never became durable are dropped, not sent. */
   close(): void {
-    this.commit();
-    for (const run of this.#waiting.splice(0)) run();
+    if (this.commit()) for (const fn of this.#waiting.splice(0)) fn();
+    this.#waiting = [];
     this.#store.close();
   }
 

@@ -29,7 +29,8 @@ export interface SessionHost {
   whenDurable(fn: () => void): void;
   saveClient(clientId: string, lastOpId: number): void;
   storedSince(tree: Tree, since: number): { ops: Op[]; origins: string[] } | undefined;
-  flush(tree: Tree): void;
+  /** Sends a tree's pending scribes now; false when they could not be made durable (nothing was sent). */
+  flush(tree: Tree): boolean;
   closed(session: Session): void;
 }
 
@@ -106,8 +107,11 @@ export class Session implements SessionInfo {
     if (tree === undefined) {
       return this.link.send(ServerEvent.error, new SyncError(ErrorCode.UNKNOWN_TREE, `no tree ${JSON.stringify(msg.tree)}`, { ref: msg.tree }).toWire());
     }
-    // Send what is pending to the room first, so this session's stream starts right after `seq`.
-    this.host.flush(tree);
+    // Send what is pending to the room first, so this session's stream starts right after `seq`;
+    // if the store cannot make it durable, no snapshot may show it either.
+    if (!this.host.flush(tree)) {
+      return this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'the store is not available; try again', { ref: msg.tree }).toWire());
+    }
     // A seq from another epoch (a restarted server) names another history: send a snapshot.
     const sameHistory = msg.since !== undefined && msg.epoch === tree.epoch && msg.since <= tree.seq;
     const missed = sameHistory ? (tree.log.since(msg.since, tree.seq) ?? this.host.storedSince(tree, msg.since)) : undefined;
@@ -140,8 +144,10 @@ export class Session implements SessionInfo {
       return this.host.whenDurable(() => this.#send(answer));
     }
     record.lastOpId = msg.opId;
+    // Stored before the proposal applies, so no commit can hold its scribes without this record
+    // (which would let a resend apply it twice). Only for joined sessions: strangers store nothing.
+    if (this.joined.size > 0) this.host.saveClient(this.clientId, msg.opId);
     const answer = record.answer(msg.opId, this.#decide(msg));
-    this.host.saveClient(this.clientId, msg.opId);
     // Acked only once its scribes (and this record) are durable.
     this.host.whenDurable(() => this.#send(answer));
   }

@@ -124,9 +124,12 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   /** Applies a stored scribe again, with its own object id for a create (restoring from a store). */
   replay(op: Op, origin: string, typeAt: (storedIndex: number) => number): void {
     if (op[0] === OP.create) {
-      // Ids burned by rolled-back transactions are skipped, as they were the first time.
+      // The create gets its own id (ids burned by rolled-back transactions are skipped as the
+      // first time), and the counter never goes back below what the store recorded.
+      const next = this.#nextId;
       this.#nextId = op[1];
       this.transact(() => this.apply([OP.create, op[1], typeAt(op[2]), op[3], op[4], op[5]]), origin);
+      this.#nextId = Math.max(next, this.#nextId);
     } else {
       this.transact(() => this.apply(op), origin);
     }

@@ -23,12 +23,14 @@ afterEach(() => {
   for (const f of open.splice(0)) f.close();
 });
 
-/** A fanout whose sends are recorded with the time they started. */
-function recorder(options: FlushOptions, cost = 0) {
+/** A fanout whose sends are recorded with the time they started; `refuse` makes sends fail (a store down). */
+function recorder(options: FlushOptions, cost = 0, refuse = { now: false }) {
   const batches: { args: BatchArgs; at: number }[] = [];
   const fanout = new Fanout(7, (args) => {
+    if (refuse.now) return false;
     batches.push({ args: structuredClone(args), at: performance.now() });
     if (cost > 0) busyWait(cost);
+    return true;
   }, options);
   open.push(fanout);
   return { fanout, batches, sent: () => batches.map((b) => b.args) };
@@ -247,5 +249,20 @@ describe('Fanout', () => {
     expect(sent()).toEqual([[7, 1, [op(1)]]]);
     await nextTurn();
     expect(sent()).toHaveLength(1);
+  });
+});
+
+describe('Fanout with a send that refuses (the store is not durable)', () => {
+  it('keeps the batch, adds later commits to it, and sends it all, in order, once sending works', async () => {
+    const refuse = { now: true };
+    const { fanout, sent } = recorder({ mode: 'immediate' }, 0, refuse);
+    fanout.push(1, [[OP.set, 1, 0, 'a']], 'server');
+    fanout.push(2, [[OP.set, 1, 0, 'b']], 'c1');
+    expect(sent()).toEqual([]);
+    expect(fanout.pending).toBe(2);
+    refuse.now = false;
+    await expect.poll(() => sent().length, { timeout: 2_000 }).toBe(1);
+    expect(sent()).toEqual([[7, 1, [[OP.set, 1, 0, 'a'], [OP.set, 1, 0, 'b']], [[1, 'server'], [1, 'c1']]]]);
+    expect(fanout.pending).toBe(0);
   });
 });
