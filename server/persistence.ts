@@ -3,10 +3,11 @@
  * scribe count, and makes writes durable before anyone is told of them (broadcasts commit first;
  * acks wait for one group commit per event-loop turn).
  */
-import { ErrorCode, SyncError, fail, type AnyTypeDef, type Op } from '../shared/index.js';
+import { ErrorCode, SyncError, type AnyTypeDef, type Op } from '../shared/index.js';
 import type { TypeRegistry } from './registry.js';
 import type { Store, StoredTree } from './store/store.js';
 import type { Tree } from './tree.js';
+import { StoredLayout, storedTypes } from './stored-layout.js';
 
 /** How a host persists. */
 export interface PersistenceOptions {
@@ -47,23 +48,18 @@ export class Persistence {
 
   /** Rebuilds a stored tree exactly, then snapshots it so stored type indexes match this registry. */
   restore(tree: Tree, stored: StoredTree): void {
-    const typeAt = (storedIndex: number): number => {
-      const name = stored.snapshot.types[storedIndex];
-      const type = name === undefined ? undefined : this.registry.find(name);
-      if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `tree ${stored.name} holds type #${storedIndex} (${String(name)}), which this server does not register`, stored.name);
-      return this.registry.indexOf(type);
-    };
+    let layout: StoredLayout;
     try {
-      tree.restore(stored.snapshot.objects, stored.snapshot.seq, stored.nextId, typeAt);
-      stored.ops.forEach((op: Op, i) => tree.replay(op, stored.origins[i] ?? 'server', typeAt));
+      layout = new StoredLayout(stored.snapshot.types, this.registry, stored.name);
+      const objects = stored.snapshot.objects.map(([id, t, parent, values]) => [id, layout.typeIndex(t), parent, layout.values(t, values)] as const);
+      tree.restore(objects, stored.snapshot.seq, stored.nextId);
+      stored.ops.forEach((op: Op, i) => tree.replay(layout.op(op, (id) => tree.find(id)?.type), stored.origins[i] ?? 'server'));
     } catch (error) {
       throw new SyncError(ErrorCode.INTERNAL, `the store's tree ${stored.name} does not replay: ${error instanceof Error ? error.message : String(error)}`, { ref: stored.name, cause: error });
     }
-    // Stored scribes name types by index: if the registry changed, those kept for catch-up would
-    // name the wrong types, so keep none (catch-up then falls back to a snapshot).
-    const current = this.registry.wire.map(([name]) => name);
-    const sameTypes = current.length === stored.snapshot.types.length && current.every((name, i) => name === stored.snapshot.types[i]);
-    this.#snapshot(tree, sameTypes ? this.#keep : 0);
+    // Stored scribes name types and attributes by index: if the layout changed, those kept for
+    // catch-up would name the wrong ones, so keep none (catch-up then falls back to a snapshot).
+    this.#snapshot(tree, layout.identical ? this.#keep : 0);
     this.#store.commit();
   }
 
@@ -158,6 +154,6 @@ export class Persistence {
 
   #wire(tree: Tree): StoredTree['snapshot'] {
     // The live wire snapshot, not a copy: every store serializes what it is given at once.
-    return { seq: tree.seq, types: this.registry.wire.map(([name]) => name), objects: tree.wireSnapshot() };
+    return { seq: tree.seq, types: storedTypes(this.registry), objects: tree.wireSnapshot() };
   }
 }

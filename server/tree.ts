@@ -103,15 +103,14 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
    * Replaces the whole tree with a stored snapshot at `seq` (restoring from a store). Values are
    * checked against their kinds as if new: a corrupt store fails here, loudly.
    */
-  restore(objects: readonly WireObject[], seq: number, nextId: number, typeAt: (storedIndex: number) => number): void {
+  restore(objects: readonly (readonly [id: ObjectId, typeIndex: number, parent: ObjectId, values: Readonly<Record<string, unknown>>])[], seq: number, nextId: number): void {
     assert(this.#tx === null && this.seq === 0, 'restore a fresh tree, outside a transaction');
     this.#nodes.clear();
-    for (const [id, storedType, parentId, values] of objects) {
-      const typeIndex = typeAt(storedType);
+    for (const [id, typeIndex, parentId, values] of objects) {
       const type = this.registry.at(typeIndex);
       const parent = parentId === -1 ? null : this.node(parentId);
       assert((parent === null) === (this.#nodes.size === 0), 'a snapshot has one root, first');
-      const node = this.#makeNode(id, type, typeIndex, parent, Object.fromEntries(type.attrNames.map((n, i) => [n, values[i]])));
+      const node = this.#makeNode(id, type, typeIndex, parent, values);
       parent?.children.push(node);
       if (parent === null) this.#root = node;
       this.#nodes.set(id, node);
@@ -122,13 +121,13 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   }
 
   /** Applies a stored scribe again, with its own object id for a create (restoring from a store). */
-  replay(op: Op, origin: string, typeAt: (storedIndex: number) => number): void {
+  replay(op: Op, origin: string): void {
     if (op[0] === OP.create) {
       // The create gets its own id (ids burned by rolled-back transactions are skipped as the
       // first time), and the counter never goes back below what the store recorded.
       const next = this.#nextId;
       this.#nextId = op[1];
-      this.transact(() => this.apply([OP.create, op[1], typeAt(op[2]), op[3], op[4], op[5]]), origin);
+      this.transact(() => this.apply(op), origin);
       this.#nextId = Math.max(next, this.#nextId);
     } else {
       this.transact(() => this.apply(op), origin);

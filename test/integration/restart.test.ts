@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connectRaw } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OP, PROTOCOL_VERSION, type JoinedMessage } from '../../shared/index.js';
+import { OP, PROTOCOL_VERSION, defineType, t, type JoinedMessage } from '../../shared/index.js';
 import { SyncServer, type Store } from '../../server/index.js';
 import { MemoryStore } from '../../server/store/memory-store.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
@@ -125,5 +125,50 @@ describe.each(kinds)('restart on a %s', (_, make) => {
       client.close();
       await second.close();
     }
+  });
+});
+
+describe('restart with changed types', () => {
+  const V1 = defineType('Note', { title: t.string(), votes: t.number(0), tags: t.list(t.string()) });
+  const V2 = defineType('Note', { pinned: t.boolean(true), tags: t.list(t.string()), title: t.string(), votes: t.number(0) });
+  const Removed = defineType('Note', { title: t.string(), tags: t.list(t.string()) });
+  const Rekinded = defineType('Note', { title: t.string(), votes: t.string(), tags: t.list(t.string()) });
+
+  function storeWithNotes(): Reopen {
+    const dir = mkdtempSync(join(tmpdir(), 'treesync-layout-'));
+    dirs.push(dir);
+    const reopen = (): Store => new SqliteStore(join(dir, 'trees.db'));
+    return reopen;
+  }
+
+  it('restores values by attribute name when a type gained and reordered attributes', async () => {
+    const reopen = storeWithNotes();
+    const first = new SyncServer({ types: [Board, V1], store: reopen(), snapshotEvery: 1_000 });
+    const board = first.tree('board', Board);
+    const note = board.root.create(V1, { title: 'n', votes: 3, tags: ['a'] });
+    note.attrs.votes.add(2);
+    note.attrs.tags.push('b');
+    await first.close();
+    const second = new SyncServer({ types: [V2, Board], store: reopen() });
+    try {
+      const again = second.tree('board', Board).get(note.id);
+      if (again === undefined || !again.is(V2)) return expect.unreachable('the note was not restored as a Note');
+      expect([again.get('title'), again.get('votes'), again.get('tags'), again.get('pinned')]).toEqual(['n', 5, ['a', 'b'], true]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it.each([
+    ['lost an attribute', Removed, 'votes'],
+    ['changed an attribute kind', Rekinded, 'votes'],
+  ])('refuses to start, naming it, when a type %s', async (_, Changed, attr) => {
+    const reopen = storeWithNotes();
+    const first = new SyncServer({ types: [Board, V1], store: reopen() });
+    first.tree('board', Board).root.create(V1, { title: 'n', votes: 3 });
+    await first.close();
+    const store = reopen();
+    expect(() => new SyncServer({ types: [Board, Changed], store })).toThrow(new RegExp(`board.*${attr}`));
+    store.close();
   });
 });
