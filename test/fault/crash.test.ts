@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ErrorCode, SyncError, typeToWire } from '../../shared/index.js';
+import { ErrorCode, SyncError } from '../../shared/index.js';
 import { SqliteStore, SyncHost } from '../../server/index.js';
 import type { Mirror, SyncClient } from '../../client/index.js';
 import { mirrorPlain, serverPlain, type Plain } from '../helpers/compare.js';
-import { connect, startServer, types as fixtureTypes } from '../integration/fixtures.js';
+import { connect, startServer } from '../integration/fixtures.js';
 import { killAll, runServer, startServerProcess } from './child-server.js';
 import { Proposer, type Proposal } from './proposer.js';
 import { Board, CRASH_TREE, Card, types } from './types.js';
@@ -81,12 +81,6 @@ function checkCard(final: Record<number, Plain>, proposer: Proposer, occurrences
     pushes.filter((p) => acked(p) || unknown(p)).map((p) => p.item),
   );
 }
-
-describe('the fault tests\' types', () => {
-  it('put the same types on the wire as the integration fixtures', () => {
-    expect(types.map(typeToWire)).toEqual(fixtureTypes.map(typeToWire));
-  });
-});
 
 /** How many times the crash test kills and restarts the server, and how long it streams before each kill. */
 const CRASHES = 3;

@@ -1,19 +1,10 @@
 /** Types and a server/client harness for integration tests: real socket.io on port 0, real clients. */
 import { afterEach } from 'vitest';
-import { defineType, t } from '../../shared/index.js';
 import { SyncServer, type SyncServerOptions } from '../../server/index.js';
 import { SyncClient, type Mirror } from '../../client/index.js';
+import { types } from './types.js';
 
-export const Board = defineType('Board', { title: t.string('board') });
-export const Card = defineType('Card', {
-  title: t.string(),
-  votes: t.number(0),
-  done: t.boolean(false),
-  meta: t.json(),
-  tags: t.dict(t.number()),
-  items: t.list(t.string()),
-});
-export const types = [Board, Card];
+export { Board, Card, types } from './types.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
