@@ -1,7 +1,6 @@
 /** Test support for the server layer: fixture types, a tree factory, commit recording, coded-error assertions. */
 import type { Parameters } from 'fast-check';
-import { expect } from 'vitest';
-import { SyncError, type ErrorCode } from '../../shared/errors.js';
+import { propertyParams as sharedParams } from '../shared/support.js';
 import type { Op } from '../../shared/ops.js';
 import { defineType, t } from '../../shared/schema.js';
 import type { WireObject } from '../../shared/protocol.js';
@@ -69,31 +68,12 @@ export function rawOp(...parts: unknown[]): Op {
   return parts as unknown as Op;
 }
 
-/** Runs `fn` and returns what it threw; fails the test when it returns normally. */
-export function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return expect.unreachable('expected a throw');
-}
-
-/** Asserts that `fn` throws a SyncError with `code` (and `ref`, when given), and returns it. */
-export function expectSyncError(fn: () => unknown, code: ErrorCode, ref?: string | number): SyncError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(SyncError);
-  const err = e as SyncError;
-  expect(ref === undefined ? { code: err.code } : { code: err.code, ref: err.ref }).toEqual(ref === undefined ? { code } : { code, ref });
-  return err;
-}
-
-const seedText = process.env['TREESYNC_SEED'];
+export { expectSyncError, thrown } from '../shared/support.js';
 
 /**
  * fast-check parameters: `numRuns` runs, and the seed from TREESYNC_SEED when set, so a failure
  * (fast-check prints its seed) replays with `TREESYNC_SEED=123 npx vitest run test/server`.
  */
 export function propertyParams<T>(numRuns = 300): Parameters<T> {
-  return seedText === undefined || seedText === '' ? { numRuns } : { numRuns, seed: Number(seedText) };
+  return sharedParams<T>(numRuns);
 }
