@@ -6,6 +6,9 @@ import { SyncError, type ErrorCode } from '../../shared/index.js';
 import type { AttrsOf, ObjectView } from '../../client/index.js';
 import type { Card } from './types.js';
 
+/** How many proposals beyond the window a client may queue while the server is down. */
+const QUEUE_ROOM = 100;
+
 /** One proposal and what became of it. */
 export interface Proposal {
   readonly kind: 'vote' | 'item';
@@ -36,7 +39,9 @@ export class Proposer {
   /** Proposes one vote and one item every `everyMs`. */
   start(everyMs = 2): void {
     this.#timer = setInterval(() => {
-      if (this.pending >= this.window) return;
+      // While the server is down, room to queue beyond the window: the proposals in flight at the
+      // kill stay unsettled until the restart, and a loaded machine can have the window full then.
+      if (this.pending >= this.window + (this.offline ? QUEUE_ROOM : 0)) return;
       this.#propose('vote', () => this.card.attrs.votes.add(1));
       this.#propose('item', (item) => this.card.attrs.items.push(item));
     }, everyMs);
