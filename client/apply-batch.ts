@@ -9,6 +9,7 @@ import {
   OP,
   SERVER_ORIGIN,
   applyTopicOp,
+  checkTopicOp,
   detach,
   fail,
   type Json,
@@ -100,8 +101,10 @@ function parentsFirst(created: readonly ObjectId[], state: TreeState): ObjectId[
 /**
  * Applies scribes `firstSeq ..` to `prev` (whose seq must be firstSeq - 1). Throws a SyncError on
  * an op that does not fit the state (the mirror then resynchronizes); `prev` is never changed.
+ * `pending`: the ops are this client's own, not yet confirmed; the state keeps `prev.seq` and
+ * every applied op is marked pending (with seq `prev.seq`).
  */
-export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: number, ops: readonly Op[], origins?: readonly string[]): StateDiff {
+export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: number, ops: readonly Op[], origins?: readonly string[], pending = false): StateDiff {
   const created: ObjectId[] = [];
   const createdSet = new Set<ObjectId>();
   const destroyed: DestroyEvent[] = [];
@@ -118,11 +121,13 @@ export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: numb
           if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `no type #${String(typeIndex)}`, typeIndex);
           if (draft.objects[id] !== undefined) fail(ErrorCode.BAD_MESSAGE, `object ${String(id)} exists already`, id);
           const parent = objectAt(draft, parentId);
+          // A pending create at -1 goes last, wherever last is now.
+          const at = pending && index === -1 ? parent.children.length : index;
           const values: Record<string, unknown> = {};
           type.attrNames.forEach((name, k) => {
             values[name] = detach(Object.hasOwn(given, name) ? given[name] : type.specs[k]?.default);
           });
-          insertAt(parent.children, index, id);
+          insertAt(parent.children, at, id);
           draft.objects[id] = { id, type: type.name, parent: parentId, children: [], values };
           created.push(id);
           createdSet.add(id);
@@ -156,26 +161,30 @@ export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: numb
             if (at === id) fail(ErrorCode.BAD_PARENT, `cannot move ${String(id)} into its own subtree`, id);
           }
           removeChild(objectAt(draft, target.parent), id);
-          insertAt(to.children, index, id);
+          insertAt(to.children, pending && index === -1 ? to.children.length : index, id);
           if (!moves.has(id) && !createdSet.has(id)) moves.set(id, prev.objects[id]?.parent ?? null);
           target.parent = parentId;
           return;
         }
         default: {
           const target = objectAt(draft, op[1]);
-          const name = catalog.byName(target.type)?.attrNames[op[2]];
-          if (name === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${target.type} has no attribute #${String(op[2])}`, op[2]);
+          const type = catalog.byName(target.type);
+          const name = type?.attrNames[op[2]];
+          const spec = type?.specs[op[2]];
+          if (name === undefined || spec === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${target.type} has no attribute #${String(op[2])}`, op[2]);
+          // The server checked its own ops; a pending one may meet a state it was not made for.
+          const checked = pending ? checkTopicOp(spec, target.values[name], op, name) : op;
           // A set keeps a container of its own: later ops of the batch change it in place.
-          target.values[name] = op[0] === OP.set ? detach(op[3]) : applyTopicOp(target.values[name], op);
+          target.values[name] = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(target.values[name], checked);
           if (createdSet.has(op[1])) return;
           const key = `${String(op[1])}:${name}`;
           let change = changes.get(key);
           if (change === undefined) changes.set(key, (change = { id: op[1], attr: name, ops: [] }));
-          change.ops.push({ op, seq: firstSeq + i, origin: origins?.[i] ?? SERVER_ORIGIN });
+          change.ops.push(pending ? { op: checked, seq: prev.seq, origin: origins?.[i] ?? SERVER_ORIGIN, pending } : { op, seq: firstSeq + i, origin: origins?.[i] ?? SERVER_ORIGIN });
         }
       }
     });
-    draft.seq = firstSeq + ops.length - 1;
+    if (!pending) draft.seq = firstSeq + ops.length - 1;
   });
 
   const moved: MoveEvent[] = [];

@@ -4,29 +4,15 @@
  * One id is one client; the server lets one connection per id live (a newer one takes over).
  */
 import { newClientId } from '../shared/index.js';
+import { sessionStorageOrNone } from './offline-queue.js';
 
 /** The sessionStorage key under which a browser tab keeps its client id. */
 export const CLIENT_ID_KEY = 'treesync.clientId';
 
-interface StorageLike {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-}
-
-function storage(): StorageLike | undefined {
-  try {
-    const s = (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
-    return s !== undefined && typeof s.getItem === 'function' ? s : undefined;
-  } catch {
-    // Some browsers throw on access to storage (privacy modes, sandboxed iframes).
-    return undefined;
-  }
-}
-
 /** Picks the client id: the explicit one, else the one stored in sessionStorage (stored there if new), else a fresh GUID. */
 export function resolveClientId(explicit?: string): string {
   if (explicit !== undefined && explicit.length > 0) return explicit;
-  const s = storage();
+  const s = sessionStorageOrNone();
   if (s === undefined) return newClientId();
   try {
     const known = s.getItem(CLIENT_ID_KEY);

@@ -15,13 +15,15 @@ import {
   type AttrMap,
   type TypeDef,
   type Limits,
+  type ObjectId,
   type Op,
   type WelcomeMessage,
 } from '../shared/index.js';
 import { TypeCatalog } from './catalog.js';
 import { resolveClientId } from './client-id.js';
 import { Mirror, type MirrorHost, type MirrorInbox } from './mirror.js';
-import { Outbox, isInt, parseAck, parseWireError } from './outbox.js';
+import { OfflineQueue, queueKey, sessionStorageOrNone, type StorageLike } from './offline-queue.js';
+import { Outbox, isInt, parseAck, parseWireError, type Outgoing } from './outbox.js';
 import { socketIoTransport } from './socket-io.js';
 import type { ClientTransport, ConnectError } from './transport.js';
 import type { Ack, Logger } from './types.js';
@@ -38,6 +40,13 @@ export interface SyncClientOptions {
   readonly clientId?: string;
   /** Extra handshake auth (tokens) for the server's hooks. */
   readonly auth?: Readonly<Record<string, unknown>>;
+  /**
+   * Where proposals waiting for the server are kept, so that mutations made offline survive a
+   * reload and are replayed exactly once: default the tab's sessionStorage (like the client id),
+   * when there is one; null keeps them in memory only. With a fixed `clientId`, localStorage
+   * keeps them across browser restarts too.
+   */
+  readonly storage?: StorageLike | null;
   readonly logger?: Logger;
 }
 
@@ -47,6 +56,12 @@ export interface SyncClientEvents {
   disconnect: [reason: string];
   error: [error: SyncError];
   welcome: [welcome: WelcomeMessage];
+  /**
+   * A proposal failed: the server refused it (it became invalid while it waited offline, or a rule
+   * forbids it), or its outcome is unknown. Also emitted for proposals restored from storage,
+   * which have no promise. `opId` is undefined for one that was never sent.
+   */
+  reject: [error: SyncError, tree: string, opId: number | undefined];
 }
 
 interface Joining {
@@ -79,7 +94,8 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   readonly #refs = new Map<Mirror, number>();
   readonly #epochs = new Map<Mirror, string>();
   readonly #joins = new Map<string, Joining>();
-  readonly #outbox = new Outbox();
+  readonly #outbox: Outbox;
+  readonly #queue: OfflineQueue | undefined;
   readonly #host: MirrorHost;
   #clientId: string;
   #auth: Readonly<Record<string, unknown>>;
@@ -98,11 +114,25 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.#types = options.types ?? [];
     this.#clientId = resolveClientId(options.clientId);
     this.#auth = options.auth ?? {};
+    const storage = options.storage === undefined ? sessionStorageOrNone() : (options.storage ?? undefined);
+    this.#queue =
+      storage === undefined
+        ? undefined
+        : new OfflineQueue(storage, () => queueKey(this.#clientId), () => this.#outbox.save(), (msg, ...args) => this.#logger?.warn(msg, ...args));
+    this.#outbox = new Outbox(
+      (out, error) => this.#failed(out, error),
+      () => this.#queue?.changed(),
+    );
     this.#host = {
       catalog: () => this.#catalog,
       maxOps: () => this.#limits.maxOpsPerProposal,
       bind: (mirror, inbox) => void this.#inboxes.set(mirror, inbox),
-      submit: (mirror, ops, settle) => this.#submit(mirror, ops, settle),
+      submit: (mirror, local, creates, settle) => this.#submit(mirror, local, creates, settle),
+      pending: (mirror) => this.#outbox.of(mirror),
+      unanswered: (mirror) => this.#outbox.unanswered(mirror),
+      localId: () => this.#outbox.localId(),
+      realId: (local) => this.#outbox.realId(local),
+      origin: () => this.#clientId,
       resync: (mirror, since) => {
         if (this.#ready && this.#mirrors.get(mirror.name) === mirror) this.#sendJoin(mirror, since);
       },
@@ -120,6 +150,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     transport.onDisconnect((reason) => this.#onDisconnect(reason));
     transport.onConnectError((error) => this.#onConnectError(error));
     transport.onMessage((event, args) => this.#onMessage(event, args));
+    this.#restore();
     transport.open(() => ({ ...this.#auth, v: PROTOCOL_VERSION, clientId: this.#clientId }));
   }
 
@@ -189,11 +220,15 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.#forget(mirror, new SyncError(ErrorCode.CLOSED, `left ${tree}`, { ref: tree }));
   }
 
-  /** Closes the connection for good; unsettled proposals and joins reject with CLOSED. */
+  /**
+   * Closes the connection for good; unsettled proposals and joins reject with CLOSED. Proposals
+   * kept in `storage` stay there, for the next client with this id to replay.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#ready = false;
+    this.#queue?.stop();
     this.#transport.close();
     for (const mirror of [...this.#mirrors.values()]) this.#forget(mirror, new SyncError(ErrorCode.CLOSED, 'the client is closed'));
     this.#outbox.drop(new SyncError(ErrorCode.CLOSED, 'the client is closed'));
@@ -215,13 +250,35 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     this.#outbox.drop(error, mirror);
   }
 
-  #submit(mirror: Mirror, ops: readonly Op[], settle: (error: unknown, ack?: Ack) => void): void {
+  #submit(mirror: Mirror, local: readonly Op[], creates: readonly ObjectId[], settle: (error: unknown, ack?: Ack) => void): boolean {
     if (this.#closed || this.#mirrors.get(mirror.name) !== mirror) {
       settle(new SyncError(ErrorCode.CLOSED, `not joined to ${mirror.name}`));
-      return;
+      return false;
     }
-    this.#outbox.add(mirror, ops, settle);
+    this.#outbox.add(mirror, local, creates, settle);
     if (this.#ready) this.#flush();
+    return true;
+  }
+
+  /** Takes over the proposals a previous page with this client id left in storage: joins their trees and replays them. */
+  #restore(): void {
+    const saved = this.#queue?.load();
+    if (saved === undefined) return;
+    this.#outbox.restore(saved);
+    for (const entry of saved.entries) {
+      if (!this.#mirrors.has(entry.tree)) this.#join(entry.tree).catch(() => undefined);
+      const mirror = this.#mirrors.get(entry.tree);
+      if (mirror !== undefined) this.#outbox.add(mirror, entry.local, entry.creates, () => undefined, true, entry.opId);
+    }
+  }
+
+  /** A proposal failed: reported on its mirror and on the client, and its mirror stops showing it. */
+  #failed(out: Outgoing, error: SyncError): void {
+    const inbox = this.#inboxes.get(out.mirror);
+    if (inbox === undefined) return;
+    out.mirror.emit('reject', error, out.opId ?? 0);
+    this.emit('reject', error, out.mirror.name, out.opId);
+    inbox.answered();
   }
 
   /** Sends every proposal not yet sent on this connection, in order. */
@@ -229,9 +286,10 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const unsent = this.#outbox.unsent(this.#epoch);
     // Once for the lot: every proposal about to go out already has its opId, so none is below this.
     const seen = this.#outbox.seen;
-    for (const o of unsent) {
-      o.sentOn = this.#epoch;
-      this.#transport.send(ClientEvent.propose, { tree: o.mirror.name, opId: o.opId, baseSeq: o.mirror.seq, seen, ops: o.ops });
+    for (const { out, opId, ops } of unsent) {
+      out.sentOn = this.#epoch;
+      const baseSeq = this.#inboxes.get(out.mirror)?.confirmedSeq() ?? 0;
+      this.#transport.send(ClientEvent.propose, { tree: out.mirror.name, opId, baseSeq, seen, ops });
     }
   }
 
@@ -268,14 +326,18 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         case ServerEvent.ack: {
           const ack = parseAck(args[0]);
           if (ack === undefined) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk ack');
-          return this.#outbox.ack(ack);
+          const mirror = this.#outbox.ack(ack);
+          if (mirror !== undefined) this.#inboxes.get(mirror)?.answered(ack.seq);
+          // A proposal naming an object this one created may now go.
+          if (this.#ready && this.#outbox.waiting) this.#flush();
+          return;
         }
         case ServerEvent.reject: {
           const error = parseWireError(args[0]);
           const opId = (args[0] as { opId?: unknown } | undefined)?.opId;
           if (error === undefined || !isInt(opId)) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk reject');
-          const mirror = this.#outbox.reject(opId, error);
-          mirror?.emit('reject', error, opId);
+          this.#outbox.reject(opId, error);
+          if (this.#ready && this.#outbox.waiting) this.#flush();
           return;
         }
         case ServerEvent.error:
@@ -299,18 +361,21 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const catalog = new TypeCatalog(w['types'], this.#types);
     const limits = readLimits(w['limits']);
     const lastOpId = isInt(w['lastOpId']) ? w['lastOpId'] : 0;
+    // Absent (an older server): assume it knows this client.
+    const known = w['known'] !== false;
     if (typeof w['clientId'] === 'string' && w['clientId'] !== this.#clientId) {
       this.#logger?.warn(`treesync: the server calls this client ${w['clientId']}, not ${this.#clientId}; adopting it`);
       this.#clientId = w['clientId'];
     }
     this.#catalog = catalog;
     this.#limits = limits;
-    this.#outbox.welcome(lastOpId);
+    this.#outbox.welcome(lastOpId, known);
     this.#epoch++;
     this.#ready = true;
     // Order matters: joins first, then the resent in-flight proposals (same opIds), then the new ones.
     for (const mirror of this.#mirrors.values()) {
-      this.#sendJoin(mirror, this.#inboxes.get(mirror)?.hasState() === true ? mirror.seq : undefined);
+      const inbox = this.#inboxes.get(mirror);
+      this.#sendJoin(mirror, inbox?.hasState() === true ? inbox.confirmedSeq() : undefined);
     }
     this.#flush();
     // Last: a listener that calls join() must not see its tree joined a second time by the loop above.

@@ -16,6 +16,8 @@ export { Mirror } from './mirror.js';
 export { socketIoTransport, type SocketIoTransportOptions } from './socket-io.js';
 export type { ClientTransport, ConnectError } from './transport.js';
 export { CLIENT_ID_KEY, resolveClientId } from './client-id.js';
+export { queueKey, type StorageLike } from './offline-queue.js';
+export { LOCAL_ID_BASE, isLocalId } from './overlay.js';
 export type {
   Ack,
   AppliedOp,

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import {
   ErrorCode,
+  OP,
   SyncError,
   assert,
   fail,
@@ -15,6 +16,7 @@ import {
   type Op,
 } from '../shared/index.js';
 import { applyBatch, expandOrigins, type StateDiff } from './apply-batch.js';
+import { Touched, diffTouched, isLocalId, mapIds, names } from './overlay.js';
 import type { TypeCatalog } from './catalog.js';
 import { View, type ViewHost } from './object-view.js';
 import { ProposalBuilder, Transaction } from './proposal.js';
@@ -29,8 +31,22 @@ export interface MirrorHost {
   maxOps(): number;
   /** Hands the client the mirror's inbound side. */
   bind(mirror: Mirror, inbox: MirrorInbox): void;
-  /** Proposes `ops`; `settle` is called once, after the ack AND after the mirror reached the ack's seq, or on reject. */
-  submit(mirror: Mirror, ops: readonly Op[], settle: (error: unknown, ack?: Ack) => void): void;
+  /**
+   * Proposes `local` (ops in the mirror's id space; `creates`: the local ids its creates make);
+   * `settle` is called once, after the ack AND after the mirror reached the ack's seq, or on
+   * reject. False when it was refused at once (settled already).
+   */
+  submit(mirror: Mirror, local: readonly Op[], creates: readonly ObjectId[], settle: (error: unknown, ack?: Ack) => void): boolean;
+  /** The mirror's proposals still waiting, in order. */
+  pending(mirror: Mirror): readonly PendingProposal[];
+  /** Whether one of them was sent and has no answer yet. */
+  unanswered(mirror: Mirror): boolean;
+  /** A fresh local id for an object a proposal creates. */
+  localId(): ObjectId;
+  /** The real id the server gave a local one. */
+  realId(local: ObjectId): ObjectId | undefined;
+  /** This client's id: the origin of its scribes. */
+  origin(): string;
   /** Asks for a join again: with `since` for the scribes after it, without for a fresh snapshot. */
   resync(mirror: Mirror, since: number | undefined): void;
   /** The mirror installed a new state. */
@@ -40,9 +56,20 @@ export interface MirrorHost {
   listenerError(error: unknown): void;
 }
 
+/** A proposal as the mirror shows it until it is confirmed. */
+export interface PendingProposal {
+  readonly local: readonly Op[];
+  readonly creates: readonly ObjectId[];
+  readonly ack: Ack | undefined;
+}
+
 /** The inbound side of a mirror, driven by its client with the server's messages. */
 export interface MirrorInbox {
   hasState(): boolean;
+  /** The seq of the last scribe the server confirmed (the mirror may still show an older one). */
+  confirmedSeq(): number;
+  /** A proposal of this mirror was answered (`seq`: of an ack), or failed. */
+  answered(seq?: number): void;
   /** A `joined` answer; throws a SyncError on a junk snapshot. */
   joined(seq: number, snapshot: unknown): void;
   /** A batch `b`; junk is logged and heals by a fresh snapshot. */
@@ -71,7 +98,17 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
   readonly #host: MirrorHost;
   readonly #views = new Map<ObjectId, View>();
   readonly #viewHost: ViewHost;
+  /** What the server confirmed. */
+  #confirmed: TreeState | undefined;
+  /** What is shown: confirmed plus the pending proposals (the same object when none). */
   #state: TreeState | undefined;
+  /** What the shown pending proposals touched (relative to #confirmed). */
+  #overlay = new Touched();
+  /** Confirmed changes not shown yet (while the shown state may already hold them as pending). */
+  #deferred: Touched | null = null;
+  /** The last seq of a scribe of this client in #confirmed, and the highest seq acked to it. */
+  #ownMax = 0;
+  #ackMax = 0;
   #txn: Transaction | null = null;
   #resyncing = true;
   #closed = false;
@@ -104,6 +141,11 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     };
     host.bind(this, {
       hasState: () => this.#state !== undefined,
+      confirmedSeq: () => this.#confirmed?.seq ?? 0,
+      answered: (seq) => {
+        if (seq !== undefined && seq > this.#ackMax) this.#ackMax = seq;
+        this.#reconcile();
+      },
       joined: (seq, snapshot) => this.#joined(seq, snapshot),
       batch: (firstSeq, ops, origins) => this.#batch(firstSeq, ops, origins),
       rejoining: () => void (this.#resyncing = true),
@@ -116,10 +158,25 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     return this.#state?.seq ?? 0;
   }
 
-  /** The current immutable state; a new object per applied batch. */
+  /**
+   * The current immutable state: the server's, with this client's pending proposals applied on top
+   * (optimistic); a new object per change. Objects a pending proposal created have local ids
+   * (negative) until the server confirms them under their real ids.
+   */
   get state(): TreeState {
     assert(this.#state !== undefined, 'a mirror has state once its join resolved');
     return this.#state;
+  }
+
+  /** The state the server confirmed, without this client's pending proposals. */
+  get confirmed(): TreeState {
+    assert(this.#confirmed !== undefined, 'a mirror has state once its join resolved');
+    return this.#confirmed;
+  }
+
+  /** How many of this client's proposals to this tree wait for the server (queued offline, in flight, or acked but not yet seen). */
+  get pending(): number {
+    return this.#host.pending(this).length;
   }
 
   /** The root object's view, typed when the mirror came from `client.join(name, RootType)`. */
@@ -184,7 +241,7 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     }
     if (txn.error !== undefined) txn.settle(txn.error);
     else if (txn.builder.ops.length === 0) txn.settle(undefined, { opId: 0, seq: this.seq, ids: [] });
-    else this.#host.submit(this, txn.builder.ops, (error, ack) => txn.settle(error, ack));
+    else this.#submit(txn.builder.ops, (error, ack) => txn.settle(error, ack));
     return whole;
   }
 
@@ -216,12 +273,87 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
       return Promise.reject(asError(error));
     }
     const result = single.member(map, false);
-    this.#host.submit(this, single.builder.ops, (error, ack) => single.settle(error, ack));
+    this.#submit(single.builder.ops, (error, ack) => single.settle(error, ack));
     return result;
   }
 
-  #joined(seq: number, snapshot: unknown): void {
+  /** Sends a proposal built against the shown state, and shows it at once (pending). */
+  #submit(ops: readonly Op[], settle: (error: unknown, ack?: Ack) => void): void {
+    const temps = new Map<ObjectId, ObjectId>();
+    const creates: ObjectId[] = [];
+    for (const op of ops) {
+      if (op[0] !== OP.create) continue;
+      const id = this.#host.localId();
+      temps.set(op[1], id);
+      creates.push(id);
+    }
+    const local = creates.length === 0 ? ops : ops.map((op) => mapIds(op, (id) => temps.get(id) ?? id));
+    if (!this.#host.submit(this, local, creates, settle)) return;
     const prev = this.#state;
+    if (prev === undefined) return;
+    let diff: StateDiff;
+    try {
+      diff = applyBatch(prev, this.#catalog(), prev.seq, local, this.#origins(local.length), true);
+    } catch (error) {
+      // Checked against this very state, so it applies; if not, the server's answer decides.
+      this.#host.warn(`treesync: a proposal to ${this.name} does not apply locally`, error);
+      return;
+    }
+    this.#overlay.add(diff);
+    this.#install(diff, prev);
+  }
+
+  /** A pending proposal's ops with the local ids the server has named replaced; undefined when one is not named yet. */
+  #named(p: PendingProposal, live: ReadonlySet<ObjectId>): Op[] | undefined {
+    const unnamed = (id: ObjectId): boolean => isLocalId(id) && !live.has(id) && !p.creates.includes(id);
+    if (p.local.some((op) => names(op, (id) => unnamed(id) && this.#host.realId(id) === undefined))) return undefined;
+    return p.local.map((op) => mapIds(op, (id) => (unnamed(id) ? (this.#host.realId(id) ?? id) : id)));
+  }
+
+  #origins(count: number): string[] {
+    return new Array<string>(count).fill(this.#host.origin());
+  }
+
+  /**
+   * Shows the confirmed state with the pending proposals on top again, with the events between
+   * what was shown and that. Waits while the confirmed state may hold a proposal of this client
+   * whose answer has not come (it would show twice: once confirmed, once pending).
+   */
+  #reconcile(): void {
+    const base = this.#confirmed;
+    const prev = this.#state;
+    if (base === undefined || prev === undefined || this.#closed) return;
+    if (this.#ownMax > this.#ackMax && this.#host.unanswered(this)) return;
+    const catalog = this.#catalog();
+    const touched = (this.#deferred ?? new Touched()).merge(this.#overlay);
+    const overlay = new Touched();
+    const live = new Set<ObjectId>();
+    let next = base;
+    for (const p of this.#host.pending(this)) {
+      if (p.ack !== undefined && base.seq >= p.ack.seq) continue;
+      const ops = this.#named(p, live);
+      if (ops === undefined) continue;
+      try {
+        const diff = applyBatch(next, catalog, next.seq, ops, this.#origins(ops.length), true);
+        next = diff.state;
+        overlay.add(diff);
+        touched.add(diff);
+        for (const id of p.creates) live.add(id);
+      } catch {
+        // It no longer applies (another client changed what it builds on): the server will refuse it.
+      }
+    }
+    this.#overlay = overlay;
+    this.#deferred = null;
+    if (next === prev) {
+      this.#host.applied(this);
+      return;
+    }
+    this.#install(diffTouched(prev, next, catalog, touched, this.#host.origin()), prev);
+  }
+
+  #joined(seq: number, snapshot: unknown): void {
+    const prev = this.#confirmed;
     if (snapshot === undefined || snapshot === null) {
       // The server will send the scribes after our `since`; a server behind us means we diverged.
       if (prev === undefined || seq < prev.seq) this.#resync(undefined);
@@ -230,11 +362,24 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     }
     const diff = snapshotState(this.#catalog(), seq, snapshot, prev);
     this.#resyncing = false;
-    this.#install(diff, prev);
+    this.#confirmed = diff.state;
+    if (this.#host.pending(this).length === 0 && this.#deferred === null && this.#overlay.ids.size === 0) {
+      this.#install(diff, this.#state);
+      return;
+    }
+    // A snapshot says nothing of origins: it may hold any proposal sent and not yet answered.
+    if (this.#host.unanswered(this)) this.#ownMax = Number.POSITIVE_INFINITY;
+    if (this.#state === undefined) {
+      this.#install(diff, undefined);
+      this.#reconcile();
+      return;
+    }
+    (this.#deferred ??= new Touched()).add(diff);
+    this.#reconcile();
   }
 
   #batch(firstSeq: number, rawOps: unknown, rawOrigins: unknown): void {
-    const prev = this.#state;
+    const prev = this.#confirmed;
     if (prev === undefined || this.#resyncing || this.#closed) return;
     if (firstSeq > prev.seq + 1) {
       this.#resync(prev.seq);
@@ -248,13 +393,23 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
       const origins = expandOrigins(rawOrigins, rawOps.length)?.slice(skip);
       const ops = rawOps.slice(skip).map((op: unknown, i) => parseOp(op, i));
       diff = applyBatch(prev, this.#catalog(), prev.seq + 1, ops, origins);
+      const me = this.#host.origin();
+      origins?.forEach((origin, i) => {
+        if (origin === me) this.#ownMax = Math.max(this.#ownMax, prev.seq + 1 + i);
+      });
     } catch (error) {
       // The server sent something our state cannot take: start over from a fresh snapshot.
       this.#host.warn(`treesync: batch for ${this.name} at ${firstSeq} does not apply; resynchronizing`, error);
       this.#resync(undefined);
       return;
     }
-    this.#install(diff, prev);
+    this.#confirmed = diff.state;
+    if (this.#host.pending(this).length === 0 && this.#deferred === null && this.#overlay.ids.size === 0) {
+      this.#install(diff, this.#state);
+      return;
+    }
+    (this.#deferred ??= new Touched()).add(diff);
+    this.#reconcile();
   }
 
   #resync(since: number | undefined): void {

@@ -56,6 +56,8 @@ export interface AppliedOp {
   readonly seq: number;
   /** The client id that caused it, or 'server'. */
   readonly origin: string;
+  /** True for this client's own op shown before the server confirmed it (optimistic); `seq` is then the mirror's seq. */
+  readonly pending?: boolean;
 }
 
 /** An attribute changed in one batch. One event per (object, attribute) per batch. */

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SyncClient, type Mirror, type ObjectView } from '../../client/index.js';
+import { SyncClient, type Mirror, type ObjectView, type StorageLike } from '../../client/index.js';
 import type { Tree } from '../../server/index.js';
 import { mirrorPlain, serverPlain } from '../helpers/compare.js';
 import { MemoryNetwork, type MemoryTransport } from '../helpers/memory-network.js';
@@ -109,7 +109,15 @@ const action = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('deliver' as const), count: fc.nat(12) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), who: fc.nat(2) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reconnect' as const), who: fc.nat(2) }) },
+  // A page reload: the client closes (its queue stays in storage) and a new one with its id takes over.
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reload' as const), who: fc.nat(2) }) },
 );
+
+/** A page's sessionStorage: outlives the client, as it outlives a reload. */
+function memoryStorage(): StorageLike {
+  const map = new Map<string, string>();
+  return { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v), removeItem: (k) => void map.delete(k) };
+}
 
 describe('convergence', () => {
   it('every mirror equals the server after random mutations, drops and reconnects', async () => {
@@ -119,10 +127,11 @@ describe('convergence', () => {
         const net = new MemoryNetwork({ types, flush: { mode: 'immediate' }, logWindow: 30 });
         const tree = net.host.tree('board', Card);
         const transports: MemoryTransport[] = [];
-        const clients = [0, 1, 2].map(() => {
+        const storages = [0, 1, 2].map(() => memoryStorage());
+        const clients = [0, 1, 2].map((who) => {
           const transport = net.transport();
           transports.push(transport);
-          return new SyncClient({ transport, types });
+          return new SyncClient({ transport, types, clientId: `c${who}`, storage: storages[who] as StorageLike });
         });
         const rng = mulberry32(deliverySeed);
         const joins = clients.map((c) => c.join('board'));
@@ -175,6 +184,23 @@ describe('convergence', () => {
             case 'reconnect':
               transports[a.who]?.reconnect();
               break;
+            case 'reload': {
+              const who = a.who;
+              clients[who]?.close();
+              const transport = net.transport();
+              transports[who] = transport;
+              const reloaded = new SyncClient({ transport, types, clientId: `c${who}`, storage: storages[who] as StorageLike });
+              clients[who] = reloaded;
+              settled.push(
+                reloaded.join('board').then(
+                  (m) => {
+                    if (clients[who] === reloaded) mirrors[who] = m;
+                  },
+                  () => undefined,
+                ),
+              );
+              break;
+            }
           }
         }
         for (const t of transports) t.reconnect();
@@ -188,6 +214,8 @@ describe('convergence', () => {
         }
         for (const mirror of mirrors) {
           expect(mirror.seq).toBe(tree.seq);
+          expect(mirror.pending).toBe(0);
+          expect(mirror.state).toBe(mirror.confirmed);
           expect(mirrorPlain(mirror.state)).toEqual(expected);
         }
         for (const c of clients) c.close();
