@@ -323,7 +323,11 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     const base = this.#confirmed;
     const prev = this.#state;
     if (base === undefined || prev === undefined || this.#closed) return;
-    if (this.#ownMax > this.#ackMax && this.#host.unanswered(this)) return;
+    if (this.#ownMax > this.#ackMax) {
+      if (this.#host.unanswered(this)) return;
+      // Every proposal sent was answered: this client's scribes in the confirmed state are all explained.
+      this.#ownMax = this.#ackMax;
+    }
     const catalog = this.#catalog();
     const touched = (this.#deferred ?? new Touched()).merge(this.#overlay);
     const overlay = new Touched();
@@ -363,12 +367,14 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     const diff = snapshotState(this.#catalog(), seq, snapshot, prev);
     this.#resyncing = false;
     this.#confirmed = diff.state;
+    // A snapshot says nothing of origins: it may hold any proposal sent and not yet answered.
+    // (It may also start a new history, where old seqs mean nothing.)
+    this.#ackMax = 0;
+    this.#ownMax = this.#host.unanswered(this) ? Number.POSITIVE_INFINITY : 0;
     if (this.#host.pending(this).length === 0 && this.#deferred === null && this.#overlay.ids.size === 0) {
       this.#install(diff, this.#state);
       return;
     }
-    // A snapshot says nothing of origins: it may hold any proposal sent and not yet answered.
-    if (this.#host.unanswered(this)) this.#ownMax = Number.POSITIVE_INFINITY;
     if (this.#state === undefined) {
       this.#install(diff, undefined);
       this.#reconcile();
