@@ -47,7 +47,39 @@ export interface HostOptions {
   readonly store?: Store;
   /** With a store: scribes between two snapshots of a tree (default 10,000). */
   readonly snapshotEvery?: number;
+  /** With a store: bytes of scribes (as JSON) between two snapshots of a tree, whichever of this and snapshotEvery comes first (default 16 MiB). */
+  readonly snapshotBytes?: number;
+  /**
+   * Client records (last opId, unreleased answers, seqs) of client ids not seen for this long are
+   * deleted: from the store at startup and periodically, and from memory (default 30 days).
+   */
+  readonly clientTtlMs?: number;
+  /**
+   * How long the record of a client id with no live session stays in memory (default: 5 minutes
+   * with a store, which it reloads from when the client returns; `clientTtlMs` without one).
+   */
+  readonly clientGraceMs?: number;
+  /**
+   * Most records of client ids with no live session kept in memory (default 10,000); beyond it the
+   * least recently seen go first. With a store they reload from it; without one they are forgotten,
+   * and a returning client is welcomed with `known: false`.
+   */
+  readonly maxIdleClients?: number;
 }
+
+/** What the host knows of a client id (see {@link SyncHost.clientRecord}). */
+export interface ClientRecordInfo {
+  /** The highest opId answered for this client id. */
+  readonly lastOpId: number;
+  /** Per tree name, the last seq the client is known to have applied. */
+  readonly seqs: ReadonlyMap<string, number>;
+  /** When the client was last active (ms since the epoch). */
+  readonly seenAt: number;
+}
+
+/** Unconfirmed answers held in memory per client id (a store keeps the newest STORED_ANSWERS of them). */
+const ANSWERS_KEPT = 10_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Events of a host. */
 export interface HostEvents {
@@ -66,10 +98,19 @@ export class SyncHost extends EventEmitter<HostEvents> {
   readonly sessions = new Set<Session>();
   readonly #trees = new Map<string, { tree: Tree; fanout: Fanout }>();
   readonly #records = new Map<string, ClientRecord>();
+  /** Client ids with a record in memory and no live session, with when that began, oldest first. */
+  readonly #idle = new Map<string, number>();
   /** The live session of each client id: one at a time, so opIds from one id never interleave. */
   readonly #live = new Map<string, Session>();
   #welcomeTypes: WelcomeMessage['types'] | undefined;
   readonly #persistence: Persistence | undefined;
+  readonly #clientTtl: number;
+  /** How long an idle record stays in memory (never longer than the TTL). */
+  readonly #grace: number;
+  readonly #maxIdle: number;
+  readonly #sweepTimer: ReturnType<typeof setInterval>;
+  readonly #storePruneEvery: number;
+  #storePrunedAt: number;
 
   constructor(
     readonly options: HostOptions,
@@ -80,11 +121,20 @@ export class SyncHost extends EventEmitter<HostEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.hooks = options.hooks ?? {};
     this.logger = options.logger ?? silentLogger;
+    this.#clientTtl = Math.max(0, options.clientTtlMs ?? 30 * DAY_MS);
+    this.#grace = Math.min(this.#clientTtl, Math.max(0, options.clientGraceMs ?? (options.store === undefined ? this.#clientTtl : 5 * 60 * 1000)));
+    this.#maxIdle = Math.max(0, options.maxIdleClients ?? 10_000);
     if (options.store !== undefined) {
       const persistence = new Persistence(
-        { store: options.store, keep: options.logWindow ?? 10_000, ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }) },
+        {
+          store: options.store,
+          keep: options.logWindow ?? 10_000,
+          ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery }),
+          ...(options.snapshotBytes === undefined ? {} : { snapshotBytes: options.snapshotBytes }),
+        },
         this.registry,
         (error) => this.logger.error('treesync: the store did not commit; acks and broadcasts wait until it does', error),
+        (error) => this.logger.error('treesync: a stored client record is damaged; its answers to resends are lost (resends get OUTCOME_UNKNOWN, never applied twice)', error),
       );
       for (const stored of persistence.load()) {
         const rootType = this.registry.find(stored.rootType);
@@ -94,7 +144,12 @@ export class SyncHost extends EventEmitter<HostEvents> {
         this.#wire(tree);
       }
       this.#persistence = persistence;
+      persistence.pruneClients(Date.now() - this.#clientTtl);
     }
+    this.#storePrunedAt = Date.now();
+    this.#storePruneEvery = clamp(this.#clientTtl / 2, 10, 60 * 60 * 1000);
+    this.#sweepTimer = setInterval(() => this.pruneClients(), clamp(Math.min(this.#grace, this.#clientTtl) / 2, 10, 60_000));
+    this.#sweepTimer.unref();
   }
 
   /** The tree with this name, created with `rootType` when it does not exist yet. */
@@ -142,9 +197,11 @@ export class SyncHost extends EventEmitter<HostEvents> {
     else this.#persistence.whenDurable(fn);
   }
 
-  /** Stores a client id's last answered opId (no-op without a store). */
-  saveClient(clientId: string, lastOpId: number): void {
-    this.#persistence?.saveClient(clientId, lastOpId);
+  /** Stores a client's record as it stands at the next group commit (no-op without a store). */
+  saveClient(clientId: string, record: ClientRecord): void {
+    if (this.#persistence === undefined) return;
+    record.persisted = true;
+    this.#persistence.saveClient(clientId, record);
   }
 
   /** Scribes after `since` from the store, for a catch-up beyond the memory window. */
@@ -172,15 +229,72 @@ export class SyncHost extends EventEmitter<HostEvents> {
     return fanout === undefined || fanout.pending === 0;
   }
 
-  /** The record of a client id (made on first use). */
+  /** The record of a client id: in memory, else loaded from the store, else new. */
   record(clientId: string): ClientRecord {
-    let record = this.#records.get(clientId);
+    let record = this.#records.get(clientId) ?? this.#load(clientId);
     if (record === undefined) {
-      record = new ClientRecord(10_000);
-      record.lastOpId = this.#persistence?.lastOpId(clientId) ?? 0;
+      record = new ClientRecord(ANSWERS_KEPT);
       this.#records.set(clientId, record);
     }
+    // Only sessions ask for records; one superseded but not yet gone must not leave a record no sweep sees.
+    if (!this.#live.has(clientId) && !this.#idle.has(clientId)) this.#idle.set(clientId, Date.now());
     return record;
+  }
+
+  /** The stored record of a client id, now held in memory; undefined if there is none. */
+  #load(clientId: string): ClientRecord | undefined {
+    const record = this.#persistence?.client(clientId, ANSWERS_KEPT);
+    if (record !== undefined) this.#records.set(clientId, record);
+    return record;
+  }
+
+  /**
+   * What the host knows of a client id, from memory or the store (read without loading it), or
+   * undefined when it has no record of it: the client never joined, or its record was pruned.
+   * @example
+   * const info = server.host.clientRecord(session.clientId);
+   * if (info !== undefined) console.log(info.lastOpId, info.seqs.get('board'), new Date(info.seenAt));
+   */
+  clientRecord(clientId: string): ClientRecordInfo | undefined {
+    const record = this.#records.get(clientId) ?? this.#persistence?.client(clientId, 0);
+    return record === undefined ? undefined : { lastOpId: record.lastOpId, seqs: record.seqs, seenAt: record.seenAt };
+  }
+
+  /** How many client records are held in memory (live sessions' and idle ones). */
+  get clientRecordCount(): number {
+    return this.#records.size;
+  }
+
+  /**
+   * Forgets client records now (it also runs periodically): from memory, those of client ids with
+   * no live session past the grace period or beyond `maxIdleClients`; from the store, those not
+   * seen for `clientTtlMs` (at most every half TTL, at most hourly). `now` is for tests.
+   */
+  pruneClients(now = Date.now()): void {
+    for (const [clientId, since] of this.#idle) {
+      if (this.#idle.size <= this.#maxIdle && now - since < this.#grace) break;
+      this.#forget(clientId);
+    }
+    if (this.#persistence === undefined || now - this.#storePrunedAt < this.#storePruneEvery) return;
+    this.#storePrunedAt = now;
+    // A live session keeps its record however long it has been quiet.
+    for (const [clientId] of this.#live) {
+      const record = this.#records.get(clientId);
+      if (record === undefined || now - record.seenAt < this.#clientTtl / 2) continue;
+      record.seenAt = now;
+      if (record.persisted) this.saveClient(clientId, record);
+    }
+    try {
+      this.#persistence.pruneClients(now - this.#clientTtl);
+    } catch (error) {
+      this.logger.error('treesync: pruning the stored client records failed', error);
+    }
+  }
+
+  /** Drops an idle record from memory (a pending write of it still happens at the next commit). */
+  #forget(clientId: string): void {
+    this.#idle.delete(clientId);
+    this.#records.delete(clientId);
   }
 
   /** Checks a handshake; throws PROTOCOL_VERSION or BAD_MESSAGE. */
@@ -196,6 +310,9 @@ export class SyncHost extends EventEmitter<HostEvents> {
   /** Opens a session on a link after a good handshake, and welcomes it. Throws a SyncError on a bad one. */
   open(link: SessionLink, auth: unknown): Session {
     const hello = this.checkHello(auth);
+    // Read, not made: a record per handshake would let reconnecting strangers grow memory. A
+    // stored one is loaded: its client is back, and likely to resend.
+    const record = this.#records.get(hello.clientId) ?? this.#load(hello.clientId);
     // A client id is one client: a newer connection takes over (often the old one is half-open
     // after a network change); an older one still alive would number its opIds from the same record.
     const older = this.#live.get(hello.clientId);
@@ -207,28 +324,55 @@ export class SyncHost extends EventEmitter<HostEvents> {
     const session = new Session(this, link, hello.clientId, hello.auth);
     this.sessions.add(session);
     this.#live.set(hello.clientId, session);
+    this.#idle.delete(hello.clientId);
+    if (record !== undefined) {
+      // Closing the older session may have pushed the record out of memory: it stays, it is live.
+      this.#records.set(hello.clientId, record);
+      record.seenAt = Date.now();
+      if (record.persisted) this.saveClient(hello.clientId, record);
+    }
     this.#welcomeTypes ??= this.registry.wire;
     link.send(ServerEvent.welcome, {
       v: PROTOCOL_VERSION,
       clientId: hello.clientId,
       types: this.#welcomeTypes,
       limits: this.limits,
-      // Read, not made: a record per handshake would let reconnecting strangers grow memory.
-      lastOpId: this.#records.get(hello.clientId)?.lastOpId ?? this.#persistence?.lastOpId(hello.clientId) ?? 0,
+      lastOpId: record?.lastOpId ?? 0,
+      known: record !== undefined,
     } satisfies WelcomeMessage);
     this.emit('session', session);
     return session;
   }
 
-  /** Forgets a closed session. */
+  /** Forgets a closed session; its client's record goes idle (and, past `maxIdleClients`, the oldest idle one goes). */
   closed(session: Session): void {
-    if (this.#live.get(session.clientId) === session) this.#live.delete(session.clientId);
+    const clientId = session.clientId;
+    if (this.#live.get(clientId) === session) {
+      this.#live.delete(clientId);
+      const record = this.#records.get(clientId);
+      if (record !== undefined) {
+        const now = Date.now();
+        record.seenAt = now;
+        if (record.persisted) this.saveClient(clientId, record);
+        this.#idle.delete(clientId);
+        this.#idle.set(clientId, now);
+        for (const [oldest] of this.#idle) {
+          if (this.#idle.size <= this.#maxIdle) break;
+          this.#forget(oldest);
+        }
+      }
+    }
     if (this.sessions.delete(session)) this.emit('sessionClosed', session);
   }
 
   /** Sends every pending batch and stops the timers. */
   close(): void {
+    clearInterval(this.#sweepTimer);
     for (const { fanout } of this.#trees.values()) fanout.close();
     this.#persistence?.close();
   }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
 }

@@ -9,11 +9,11 @@
  * console.log('listening on', await server.listen(3000));
  */
 export { SyncServer, type SyncServerEvents, type SyncServerOptions } from './socket-io.js';
-export { SyncHost, type HostEvents, type HostOptions } from './host.js';
+export { SyncHost, type ClientRecordInfo, type HostEvents, type HostOptions } from './host.js';
 export { Tree, type TreeEvents, type TreeOptions } from './tree.js';
 export { Session } from './session.js';
 export type { FlushOptions } from './fanout.js';
-export type { Store, StoredClient, StoredTree } from './store/store.js';
+export type { Store, StoredAnswer, StoredClient, StoredTree } from './store/store.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type { Hooks, JoinContext, MutateContext, SessionInfo } from './hooks.js';

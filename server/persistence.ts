@@ -1,9 +1,10 @@
 /**
  * The host's use of a Store: restores trees at startup, appends every commit, snapshots by
- * scribe count, and makes writes durable before anyone is told of them (broadcasts commit first;
- * acks wait for one group commit per event-loop turn).
+ * scribe count and bytes, keeps client records, and makes writes durable before anyone is told of
+ * them (broadcasts commit first; acks wait for one group commit per event-loop turn).
  */
 import { ErrorCode, SyncError, type AnyTypeDef, type Op } from '../shared/index.js';
+import { ClientRecord } from './client-records.js';
 import type { TypeRegistry } from './registry.js';
 import type { Store, StoredTree } from './store/store.js';
 import type { Tree } from './tree.js';
@@ -14,6 +15,8 @@ export interface PersistenceOptions {
   readonly store: Store;
   /** Scribes between two snapshots of a tree (default 10,000). */
   readonly snapshotEvery?: number;
+  /** Bytes of scribes (their JSON) between two snapshots of a tree, whichever of this and snapshotEvery comes first (default 16 MiB). */
+  readonly snapshotBytes?: number;
   /** Scribes kept behind a snapshot for catch-up (default: the log window, 10,000). */
   readonly keep?: number;
 }
@@ -24,8 +27,12 @@ const RETRY_MS = 100;
 export class Persistence {
   readonly #store: Store;
   readonly #every: number;
+  readonly #bytes: number;
   readonly #keep: number;
-  readonly #sinceSnapshot = new Map<string, number>();
+  /** Per tree, the scribes and bytes appended since its last snapshot. */
+  readonly #sinceSnapshot = new Map<string, { count: number; bytes: number }>();
+  /** Client records to write at the next commit, as they stand then: one write per client however often it was saved. */
+  readonly #clients = new Map<string, ClientRecord>();
   #dirty = false;
   #waiting: (() => void)[] = [];
   #scheduled = false;
@@ -35,9 +42,12 @@ export class Persistence {
     readonly registry: TypeRegistry,
     /** Told of every failed commit (the host logs it); the commit is retried. */
     readonly onError: (error: unknown) => void,
+    /** Told of a stored client record that was damaged, and read without the damaged part. */
+    readonly onDamage: (error: SyncError) => void = () => undefined,
   ) {
     this.#store = options.store;
     this.#every = Math.max(1, options.snapshotEvery ?? 10_000);
+    this.#bytes = Math.max(1, options.snapshotBytes ?? 16 * 1024 * 1024);
     this.#keep = Math.max(0, options.keep ?? 10_000);
   }
 
@@ -71,22 +81,41 @@ export class Persistence {
 
   /** A committed transaction of a tree. */
   committed(tree: Tree, firstSeq: number, ops: readonly Op[], origin: string): void {
-    this.#store.append(tree.name, firstSeq, ops, origin, tree.nextId);
-    const count = (this.#sinceSnapshot.get(tree.name) ?? 0) + ops.length;
-    this.#sinceSnapshot.set(tree.name, count);
-    if (count >= this.#every) this.#snapshot(tree, this.#keep);
+    const bytes = this.#store.append(tree.name, firstSeq, ops, origin, tree.nextId);
+    let since = this.#sinceSnapshot.get(tree.name);
+    if (since === undefined) this.#sinceSnapshot.set(tree.name, (since = { count: 0, bytes: 0 }));
+    since.count += ops.length;
+    since.bytes += bytes;
+    if (since.count >= this.#every || since.bytes >= this.#bytes) this.#snapshot(tree, this.#keep);
     this.#touch();
   }
 
-  /** The last opId answered for a client id. */
-  saveClient(clientId: string, lastOpId: number): void {
-    this.#store.saveClient(clientId, { lastOpId });
+  /** A client record, written as it stands at the next commit (so saving it again before then costs nothing). */
+  saveClient(clientId: string, record: ClientRecord): void {
+    this.#clients.set(clientId, record);
     this.#touch();
   }
 
-  /** A stored client record's last opId, if any. */
-  lastOpId(clientId: string): number | undefined {
-    return this.#store.client(clientId)?.lastOpId;
+  /**
+   * The stored record of a client id, as a new ClientRecord holding at most `keep` answers (the one
+   * waiting to be written, if any, as it is). A damaged part of it is left out and reported.
+   */
+  client(clientId: string, keep: number): ClientRecord | undefined {
+    const waiting = this.#clients.get(clientId);
+    if (waiting !== undefined) return waiting;
+    const stored = this.#store.client(clientId);
+    if (stored === undefined) return undefined;
+    if (stored.damaged !== undefined) this.onDamage(new SyncError(ErrorCode.INTERNAL, `${stored.damaged}; read without it`, { ref: clientId }));
+    return ClientRecord.fromStored(stored, keep);
+  }
+
+  /**
+   * Commits, then deletes the stored client records last seen before `olderThanMs`; returns how many,
+   * or undefined when the commit failed (nothing is pruned then). Throws what the store throws.
+   */
+  pruneClients(olderThanMs: number): number | undefined {
+    if (!this.commit()) return undefined;
+    return this.#store.pruneClients(olderThanMs);
   }
 
   /** Scribes of a tree after `since` that the store still holds (beyond the memory window). */
@@ -102,6 +131,7 @@ export class Persistence {
   commit(): boolean {
     if (!this.#dirty) return true;
     try {
+      this.#stageClients();
       this.#store.commit();
     } catch (error) {
       this.onError(error);
@@ -146,9 +176,17 @@ export class Persistence {
     this.#dirty = true;
   }
 
+  /** Hands the client records saved since the last commit to the store, as they stand now. */
+  #stageClients(): void {
+    for (const [clientId, record] of this.#clients) {
+      this.#store.saveClient(clientId, record.toStored());
+      this.#clients.delete(clientId);
+    }
+  }
+
   #snapshot(tree: Tree, keep: number): void {
     this.#store.snapshot(tree.name, this.#wire(tree), tree.nextId, keep);
-    this.#sinceSnapshot.set(tree.name, 0);
+    this.#sinceSnapshot.set(tree.name, { count: 0, bytes: 0 });
     this.#touch();
   }
 

@@ -23,11 +23,13 @@ export interface SessionHost {
   readonly limits: Limits;
   readonly hooks: Hooks;
   readonly logger: Logger;
+  /** The record of a client id with a live session: in memory, loaded from the store, or new. */
   record(clientId: string): ClientRecord;
   findTree(name: string): Tree | undefined;
   /** Runs `fn` once everything written so far is durable. */
   whenDurable(fn: () => void): void;
-  saveClient(clientId: string, lastOpId: number): void;
+  /** Stores a client's record, as it stands at the next group commit (no-op without a store). */
+  saveClient(clientId: string, record: ClientRecord): void;
   storedSince(tree: Tree, since: number): { ops: Op[]; origins: string[] } | undefined;
   /** Sends a tree's pending scribes now; false when they could not be made durable (nothing was sent). */
   flush(tree: Tree): boolean;
@@ -129,10 +131,16 @@ export class Session implements SessionInfo {
     }
     this.joined.set(tree.name, tree);
     this.link.join(tree.room);
+    // The client has applied what it said it had (served from the log), or will have the snapshot.
+    const record = this.host.record(this.clientId);
+    record.saw(tree.name, missed === undefined ? tree.seq : (msg.since ?? 0));
+    record.seenAt = Date.now();
+    this.host.saveClient(this.clientId, record);
   }
 
   #propose(msg: ProposeMessage): void {
     const record = this.host.record(this.clientId);
+    record.seenAt = Date.now();
     if (msg.seen !== undefined) record.release(Math.min(msg.seen, msg.opId - 1));
     if (msg.opId <= record.lastOpId) {
       // A resend: answer as before, never apply twice. An answer no longer held is not a reject:
@@ -144,27 +152,42 @@ export class Session implements SessionInfo {
       return this.host.whenDurable(() => this.#send(answer));
     }
     record.lastOpId = msg.opId;
-    // Stored before the proposal applies, so no commit can hold its scribes without this record
-    // (which would let a resend apply it twice). Only for joined sessions: strangers store nothing.
-    if (this.joined.size > 0) this.host.saveClient(this.clientId, msg.opId);
-    const answer = record.answer(msg.opId, this.#decide(msg));
-    // Acked only once its scribes (and this record) are durable.
+    const tree = this.joined.get(msg.tree);
+    // baseSeq is the client's word: never above what the tree has.
+    if (tree !== undefined) record.saw(tree.name, Math.min(msg.baseSeq, tree.seq));
+    // Only joined sessions are stored: strangers store nothing. The record is written as it stands
+    // at the group commit, and it is marked before the proposal applies, so no commit can hold the
+    // proposal's scribes without its lastOpId (which would let a resend apply it twice); #decide
+    // records an ack before the scribes' commit is announced, so the answer is in that commit too.
+    const stored = this.joined.size > 0;
+    if (stored) this.host.saveClient(this.clientId, record);
+    const answer = this.#decide(msg, record, tree);
+    // Again for a reject (no scribes, so no commit yet), which must be durable before it is sent.
+    if (stored) this.host.saveClient(this.clientId, record);
+    // Answered only once its scribes (and this record, with the answer) are durable.
     this.host.whenDurable(() => this.#send(answer));
   }
 
-  #decide(msg: ProposeMessage): Answer {
-    const tree = this.joined.get(msg.tree);
+  /** Applies a proposal and records its one answer in `record`. */
+  #decide(msg: ProposeMessage, record: ClientRecord, tree: Tree | undefined): Answer {
+    let acked: Answer | undefined;
     try {
       if (tree === undefined) fail(ErrorCode.NOT_JOINED, `join ${JSON.stringify(msg.tree)} before proposing to it`, msg.tree);
       if (this.host.hooks.canMutate?.({ session: this, tree, ops: msg.ops }) === false) fail(ErrorCode.FORBIDDEN, 'you may not make this change');
       const ids: ObjectId[] = [];
-      tree.transact(() => applyProposal(tree, msg.ops, ids), this.clientId);
-      return ['ack', ids.length > 0 ? { opId: msg.opId, seq: tree.seq, ids } : { opId: msg.opId, seq: tree.seq }];
+      const ack = (seq: number): Answer => (acked = record.answer(msg.opId, ['ack', ids.length > 0 ? { opId: msg.opId, seq, ids } : { opId: msg.opId, seq }]));
+      tree.transact(() => applyProposal(tree, msg.ops, ids), this.clientId, ack);
+      return acked ?? ack(tree.seq);
     } catch (error) {
-      if (error instanceof SyncError) return ['reject', { opId: msg.opId, ...error.toWire() }];
+      // Applied, then something listening to the commit threw: the scribes stand, so does the ack.
+      if (acked !== undefined) {
+        this.host.logger.error('treesync: a commit listener failed after a proposal applied', error);
+        return acked;
+      }
+      if (error instanceof SyncError) return record.answer(msg.opId, ['reject', { opId: msg.opId, ...error.toWire() }]);
       // A throwing hook or a bug: the transaction rolled back; the opId still gets its one answer.
       this.host.logger.error('treesync: a proposal failed unexpectedly', error);
-      return ['reject', { opId: msg.opId, code: ErrorCode.INTERNAL, message: 'internal error' }];
+      return record.answer(msg.opId, ['reject', { opId: msg.opId, code: ErrorCode.INTERNAL, message: 'internal error' }]);
     }
   }
 

@@ -164,8 +164,10 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   /**
    * Runs `fn` as one transaction: all of its mutations commit together, or, if it throws,
    * none of them happened and the error propagates. Nested calls join the outer transaction.
+   * `committing`, for an outermost transaction that changed something, is called with the
+   * tree's new seq once its scribes have their seqs and before anyone hears of them (`commit`).
    */
-  transact<R>(fn: () => R, origin: string = SERVER_ORIGIN): R {
+  transact<R>(fn: () => R, origin: string = SERVER_ORIGIN, committing?: (seq: number) => void): R {
     if (this.#tx !== null) return this.#nested(this.#tx, fn);
     const tx: Tx = { ops: [], undo: [], origin };
     this.#tx = tx;
@@ -178,7 +180,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     } finally {
       this.#tx = null;
     }
-    if (tx.ops.length > 0) this.#commit(tx);
+    if (tx.ops.length > 0) this.#commit(tx, committing);
     return result;
   }
 
@@ -242,10 +244,11 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     });
   }
 
-  #commit(tx: Tx): void {
+  #commit(tx: Tx, committing: ((seq: number) => void) | undefined): void {
     const firstSeq = this.seq + 1;
     this.seq += tx.ops.length;
     this.log.append(firstSeq, tx.ops, tx.origin);
+    committing?.(this.seq);
     this.emit('commit', firstSeq, tx.ops, tx.origin);
   }
 

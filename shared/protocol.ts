@@ -109,6 +109,14 @@ export interface WelcomeMessage {
   readonly limits: Limits;
   /** The highest opId the server has answered for this client id (0 if none); new opIds must be greater. */
   readonly lastOpId: number;
+  /**
+   * Whether the server has a record of this client id (its last opId and unreleased answers).
+   * `false` for a new client id, or one whose record the server pruned or lost: a client holding
+   * proposals that already had opIds must then treat their outcome as unknown and not resend them,
+   * since the server can no longer tell a resend from a new proposal. Absent from servers that
+   * predate it.
+   */
+  readonly known?: boolean;
 }
 
 /**

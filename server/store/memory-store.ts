@@ -5,7 +5,7 @@
  */
 import type { Op } from '../../shared/index.js';
 import type { Store, StoredClient, StoredTree } from './store.js';
-import { applySnapshotMark, checkAppend, markOfNewTree, sinceCoverage, storeError, type TreeMark } from './store-checks.js';
+import { applySnapshotMark, checkAppend, clientRow, markOfNewTree, readClientRow, sinceCoverage, type ClientRow, type TreeMark } from './store-checks.js';
 
 interface MemoryTree {
   readonly name: string;
@@ -27,7 +27,8 @@ interface MemoryTree {
  */
 export class MemoryStore implements Store {
   readonly #trees = new Map<string, MemoryTree>();
-  readonly #clients = new Map<string, number>();
+  /** Client records as SqliteStore holds them: their seqs and answers as JSON text. */
+  readonly #clients = new Map<string, ClientRow>();
 
   /** Every stored tree, copied. */
   load(): readonly StoredTree[] {
@@ -59,17 +60,21 @@ export class MemoryStore implements Store {
     });
   }
 
-  /** Stores scribes; INTERNAL unless firstSeq follows the last stored seq. */
-  append(tree: string, firstSeq: number, ops: readonly Op[], origin: string, nextId: number): void {
+  /** Stores scribes; INTERNAL unless firstSeq follows the last stored seq. Returns their JSON length. */
+  append(tree: string, firstSeq: number, ops: readonly Op[], origin: string, nextId: number): number {
     const t = this.#trees.get(tree);
     const mark = checkAppend(tree, t?.mark, firstSeq, nextId);
-    if (t === undefined) return;
+    if (t === undefined) return 0;
+    let bytes = 0;
     for (const op of ops) {
-      t.ops.push(JSON.stringify(op));
+      const json = JSON.stringify(op);
+      bytes += json.length + origin.length;
+      t.ops.push(json);
       t.origins.push(origin);
     }
     mark.last += ops.length;
     mark.nextId = nextId;
+    return bytes;
   }
 
   /** Replaces the snapshot and drops the scribes up to `snapshot.seq - keep`. */
@@ -96,16 +101,32 @@ export class MemoryStore implements Store {
     return { ops: t.ops.slice(from).map((op) => JSON.parse(op) as Op), origins: t.origins.slice(from) };
   }
 
-  /** A client record. */
+  /** A client record, read back from its JSON; a part that does not read is left out and named in `damaged`. */
   client(clientId: string): StoredClient | undefined {
-    const lastOpId = this.#clients.get(clientId);
-    return lastOpId === undefined ? undefined : { lastOpId };
+    const row = this.#clients.get(clientId);
+    return row === undefined ? undefined : readClientRow('the memory store', clientId, row);
   }
 
-  /** Stores a client record. */
+  /** Stores a client record; INTERNAL if lastOpId or seenAt is not an integer. */
   saveClient(clientId: string, record: StoredClient): void {
-    if (!Number.isSafeInteger(record.lastOpId)) throw storeError(`client ${JSON.stringify(clientId)}: lastOpId ${String(record.lastOpId)} is not an integer`, clientId);
-    this.#clients.set(clientId, record.lastOpId);
+    this.#clients.set(clientId, clientRow(clientId, record));
+  }
+
+  /** Deletes the client records last seen before `olderThanMs`; returns how many. */
+  pruneClients(olderThanMs: number): number {
+    let pruned = 0;
+    for (const [id, row] of this.#clients) {
+      if (row[3] < olderThanMs) {
+        this.#clients.delete(id);
+        pruned++;
+      }
+    }
+    return pruned;
+  }
+
+  /** How many client records it holds (for tests and monitoring). */
+  get clientCount(): number {
+    return this.#clients.size;
   }
 
   /** Nothing to do: every write is already as durable as this store gets. */

@@ -6,10 +6,13 @@
 import Database from 'better-sqlite3';
 import { SyncError, type Op, type WireObject } from '../../shared/index.js';
 import type { Store, StoredClient, StoredTree } from './store.js';
-import { applySnapshotMark, checkAppend, markOfNewTree, sinceCoverage, storeError, type TreeMark } from './store-checks.js';
+import { applySnapshotMark, checkAppend, clientRow, markOfNewTree, readClientRow, sinceCoverage, storeError, type ClientRow, type TreeMark } from './store-checks.js';
 
-/** The schema this code writes and reads; a file with another version is refused. */
-export const SQLITE_SCHEMA_VERSION = 1;
+/**
+ * The schema this code writes and reads. A file of version 1 is migrated to it when opened; a file
+ * of any other version is refused.
+ */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -20,7 +23,11 @@ CREATE TABLE trees (
 CREATE TABLE scribes (
   tree TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (tree, seq)
 ) WITHOUT ROWID, STRICT;
-CREATE TABLE clients (id TEXT PRIMARY KEY, last_op_id INTEGER NOT NULL) STRICT;
+CREATE TABLE clients (
+  id TEXT PRIMARY KEY, last_op_id INTEGER NOT NULL,
+  seqs TEXT NOT NULL DEFAULT '[]', answers TEXT NOT NULL DEFAULT '[]', seen_at INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX clients_seen_at ON clients (seen_at);
 INSERT INTO meta (key, value) VALUES ('schema', '${SQLITE_SCHEMA_VERSION}');
 `;
 
@@ -38,6 +45,7 @@ export interface SqliteStoreOptions {
 
 type TreeRow = [name: string, epoch: string, rootType: string, snapSeq: number, snapTypes: string, snapObjects: string, nextId: number];
 type ScribeRow = [seq: number, op: string, origin: string];
+type ClientUpsert = [id: string, ...row: ClientRow];
 
 /** Scribes appended since the last commit, of one tree. */
 interface PendingScribes {
@@ -70,7 +78,8 @@ export class SqliteStore implements Store {
   #scribes = new Map<string, PendingScribes>();
   #snapshots = new Map<string, PendingSnapshot>();
   #nextIds = new Map<string, number>();
-  #clients = new Map<string, number>();
+  /** Client records since the last commit, by id: saving one again replaces it (one upsert per commit). */
+  #clients = new Map<string, ClientRow>();
   #closed = false;
 
   readonly #insertTree: Database.Statement<TreeRow>;
@@ -78,8 +87,9 @@ export class SqliteStore implements Store {
   readonly #updateSnapshot: Database.Statement<[number, string, string, string]>;
   readonly #dropScribes: Database.Statement<[string, number]>;
   readonly #updateNextId: Database.Statement<[number, string]>;
-  readonly #upsertClient: Database.Statement<[string, number]>;
-  readonly #selectClient: Database.Statement<[string], number>;
+  readonly #upsertClient: Database.Statement<ClientUpsert>;
+  readonly #selectClient: Database.Statement<[string], ClientRow>;
+  readonly #pruneClients: Database.Statement<[number]>;
   readonly #selectTrees: Database.Statement<[], TreeRow>;
   readonly #selectScribes: Database.Statement<[string, number], ScribeRow>;
   readonly #firstSeq: Database.Statement<[string], number>;
@@ -107,8 +117,12 @@ export class SqliteStore implements Store {
       this.#updateSnapshot = db.prepare('UPDATE trees SET snap_seq = ?, snap_types = ?, snap_objects = ? WHERE name = ?');
       this.#dropScribes = db.prepare('DELETE FROM scribes WHERE tree = ? AND seq <= ?');
       this.#updateNextId = db.prepare('UPDATE trees SET next_id = ? WHERE name = ?');
-      this.#upsertClient = db.prepare('INSERT INTO clients (id, last_op_id) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET last_op_id = excluded.last_op_id');
-      this.#selectClient = db.prepare<[string], number>('SELECT last_op_id FROM clients WHERE id = ?').pluck();
+      this.#upsertClient = db.prepare(
+        'INSERT INTO clients (id, last_op_id, seqs, answers, seen_at) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (id) DO UPDATE SET last_op_id = excluded.last_op_id, seqs = excluded.seqs, answers = excluded.answers, seen_at = excluded.seen_at',
+      );
+      this.#selectClient = db.prepare<[string], ClientRow>('SELECT last_op_id, seqs, answers, seen_at FROM clients WHERE id = ?').raw();
+      this.#pruneClients = db.prepare('DELETE FROM clients WHERE seen_at < ?');
       this.#selectTrees = db.prepare<[], TreeRow>('SELECT name, epoch, root_type, snap_seq, snap_types, snap_objects, next_id FROM trees ORDER BY rowid').raw();
       this.#selectScribes = db.prepare<[string, number], ScribeRow>('SELECT seq, op, origin FROM scribes WHERE tree = ? AND seq > ? ORDER BY seq').raw();
       this.#firstSeq = db.prepare<[string], number>('SELECT seq FROM scribes WHERE tree = ? ORDER BY seq LIMIT 1').pluck();
@@ -151,8 +165,8 @@ export class SqliteStore implements Store {
     if (ops.length > 0) this.#scribes.set(tree.name, { first: snap.seq + 1, ops, origins: [...tree.origins] });
   }
 
-  /** Buffers scribes; INTERNAL unless firstSeq follows the last stored seq. */
-  append(tree: string, firstSeq: number, ops: readonly Op[], origin: string, nextId: number): void {
+  /** Buffers scribes; INTERNAL unless firstSeq follows the last stored seq. Returns their JSON length. */
+  append(tree: string, firstSeq: number, ops: readonly Op[], origin: string, nextId: number): number {
     this.#assertOpen();
     const mark = checkAppend(tree, this.#marks.get(tree), firstSeq, nextId);
     // Serialized now: the caller may change its arrays before the commit.
@@ -162,13 +176,16 @@ export class SqliteStore implements Store {
       pending = { first: firstSeq, ops: [], origins: [] };
       this.#scribes.set(tree, pending);
     }
+    let bytes = 0;
     for (const op of json) {
+      bytes += op.length + origin.length;
       pending.ops.push(op);
       pending.origins.push(origin);
     }
     mark.last += ops.length;
     mark.nextId = nextId;
     this.#nextIds.set(tree, nextId);
+    return bytes;
   }
 
   /** Buffers a new snapshot, and the dropping of the scribes up to `snapshot.seq - keep`. */
@@ -208,18 +225,27 @@ export class SqliteStore implements Store {
     return { ops, origins };
   }
 
-  /** A client record, committed or still buffered. */
+  /** A client record, committed or still buffered; a part that does not read is left out and named in `damaged`. */
   client(clientId: string): StoredClient | undefined {
     this.#assertOpen();
-    const lastOpId = this.#clients.get(clientId) ?? this.#selectClient.get(clientId);
-    return lastOpId === undefined ? undefined : { lastOpId };
+    const row = this.#clients.get(clientId) ?? this.#selectClient.get(clientId);
+    return row === undefined ? undefined : readClientRow(`the store ${this.path}`, clientId, row);
   }
 
-  /** Buffers a client record. */
+  /** Buffers a client record (serialized now); INTERNAL if lastOpId or seenAt is not an integer. */
   saveClient(clientId: string, record: StoredClient): void {
     this.#assertOpen();
-    if (!Number.isSafeInteger(record.lastOpId)) throw storeError(`client ${JSON.stringify(clientId)}: lastOpId ${String(record.lastOpId)} is not an integer`, clientId);
-    this.#clients.set(clientId, record.lastOpId);
+    this.#clients.set(clientId, clientRow(clientId, record));
+  }
+
+  /** Commits, then deletes the client records last seen before `olderThanMs`; returns how many. INTERNAL naming the file on failure. */
+  pruneClients(olderThanMs: number): number {
+    this.commit();
+    try {
+      return this.#pruneClients.run(olderThanMs).changes;
+    } catch (error) {
+      throw storeError(`cannot prune the client records of the store ${this.path}: ${errorText(error)}`, this.path, error);
+    }
   }
 
   /**
@@ -259,7 +285,7 @@ export class SqliteStore implements Store {
       this.#dropScribes.run(tree, snap.dropThrough);
     }
     for (const [tree, nextId] of this.#nextIds) this.#updateNextId.run(nextId, tree);
-    for (const [id, lastOpId] of this.#clients) this.#upsertClient.run(id, lastOpId);
+    for (const [id, row] of this.#clients) this.#upsertClient.run(id, ...row);
   }
 
   #loadTree([name, epoch, rootType, snapSeq, snapTypes, snapObjects, nextId]: TreeRow): StoredTree {
@@ -305,7 +331,21 @@ function checkIntegrity(db: Database.Database, path: string): void {
   if (problems.length > 0) throw storeError(`the store ${path} is damaged: ${problems.join('; ')}`, path);
 }
 
-/** Creates the schema in an empty file; refuses a file of another schema version or another program. */
+/**
+ * Version 1 to 2: client records gain the seqs their client applied, the answers it has not
+ * released, and when it was last seen (set to the time of the migration, so that no record is
+ * pruned before a whole client TTL has passed).
+ */
+const MIGRATE_1_TO_2 = (now: number): string => `
+ALTER TABLE clients ADD COLUMN seqs TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE clients ADD COLUMN answers TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE clients ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0;
+UPDATE clients SET seen_at = ${Math.trunc(now)};
+CREATE INDEX clients_seen_at ON clients (seen_at);
+UPDATE meta SET value = '2' WHERE key = 'schema';
+`;
+
+/** Creates the schema in an empty file, migrates a version 1 file; refuses a file of another schema version or another program. */
 function migrate(db: Database.Database, path: string): void {
   const tables = db.prepare<[], string>("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all();
   if (tables.length === 0) {
@@ -313,8 +353,15 @@ function migrate(db: Database.Database, path: string): void {
     return;
   }
   if (!tables.includes('meta')) throw storeError(`${path} is not a treesync store (it has tables ${tables.join(', ')} and no meta table)`, path);
-  const version = db.prepare<[], string>("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
+  const readVersion = (): string | undefined => db.prepare<[], string>("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
+  if (readVersion() === '1') {
+    db.transaction(() => {
+      // Read again under the write lock: another process may have migrated the file meanwhile.
+      if (readVersion() === '1') db.exec(MIGRATE_1_TO_2(Date.now()));
+    }).immediate();
+  }
+  const version = readVersion();
   if (version !== String(SQLITE_SCHEMA_VERSION)) {
-    throw storeError(`the store ${path} has schema version ${String(version)}, which this treesync cannot read (it reads version ${SQLITE_SCHEMA_VERSION})`, path);
+    throw storeError(`the store ${path} has schema version ${String(version)}, which this treesync cannot read (it reads versions 1 and ${SQLITE_SCHEMA_VERSION})`, path);
   }
 }

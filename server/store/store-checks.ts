@@ -2,8 +2,8 @@
  * The rules both stores enforce on their callers, so that MemoryStore and SqliteStore refuse the
  * same mistakes with the same errors: a store never writes a history with a gap in it.
  */
-import { ErrorCode, SyncError } from '../../shared/index.js';
-import type { StoredTree } from './store.js';
+import { ErrorCode, SyncError, isErrorCode, type AckMessage, type RejectMessage } from '../../shared/index.js';
+import type { StoredAnswer, StoredClient, StoredTree } from './store.js';
 
 /** Where a store's tree stands: its snapshot, and the range of scribes it holds. */
 export interface TreeMark {
@@ -82,4 +82,97 @@ export function sinceCoverage(mark: TreeMark | undefined, since: number): 'none'
   if (mark === undefined || !Number.isSafeInteger(since) || since < 0) return 'gone';
   if (since >= mark.last) return 'none';
   return mark.first <= since + 1 ? 'all' : 'gone';
+}
+
+/** A client record as both stores hold it: lastOpId, the JSON of its seqs and answers, seenAt. */
+export type ClientRow = [lastOpId: number, seqs: string, answers: string, seenAt: number];
+
+/** Checks a record given to saveClient and serializes it; throws INTERNAL when it does not hang together. */
+export function clientRow(clientId: string, record: StoredClient): ClientRow {
+  const id = JSON.stringify(clientId);
+  if (!Number.isSafeInteger(record.lastOpId)) throw storeError(`client ${id}: lastOpId ${String(record.lastOpId)} is not an integer`, clientId);
+  if (!Number.isSafeInteger(record.seenAt)) throw storeError(`client ${id}: seenAt ${String(record.seenAt)} is not an integer`, clientId);
+  return [record.lastOpId, JSON.stringify(record.seqs), JSON.stringify(record.answers), record.seenAt];
+}
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** The seqs of a stored record, copied; a string saying what is wrong if they do not read. */
+function readSeqs(json: string): StoredClient['seqs'] | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    return `its seqs are not JSON (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (!Array.isArray(parsed)) return 'its seqs are not a list';
+  const seqs: [string, number][] = [];
+  for (const entry of parsed as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !isCount(entry[1])) return 'its seqs hold an entry that is not [tree, seq]';
+    seqs.push([entry[0], entry[1]]);
+  }
+  return seqs;
+}
+
+/** One stored answer, copied field by field (nothing else of the stored object is kept); undefined if malformed. */
+function readAnswer(x: unknown): StoredAnswer | undefined {
+  if (!Array.isArray(x) || x.length !== 2 || !isRecord(x[1])) return undefined;
+  const [kind, m] = x as [unknown, Record<string, unknown>];
+  if (!isCount(m['opId'])) return undefined;
+  if (kind === 'ack') {
+    if (!isCount(m['seq'])) return undefined;
+    const ids = m['ids'];
+    if (ids === undefined) return ['ack', { opId: m['opId'], seq: m['seq'] } satisfies AckMessage];
+    if (!Array.isArray(ids) || !ids.every(isCount)) return undefined;
+    return ['ack', { opId: m['opId'], seq: m['seq'], ids: [...ids] } satisfies AckMessage];
+  }
+  if (kind !== 'reject') return undefined;
+  const { code, message, ref } = m;
+  if (typeof code !== 'string' || !isErrorCode(code) || typeof message !== 'string') return undefined;
+  if (ref === undefined) return ['reject', { opId: m['opId'], code, message } satisfies RejectMessage];
+  if (typeof ref !== 'string' && !(typeof ref === 'number' && Number.isFinite(ref))) return undefined;
+  return ['reject', { opId: m['opId'], code, message, ref } satisfies RejectMessage];
+}
+
+/** The answers of a stored record, copied; a string saying what is wrong if they do not read. */
+function readAnswers(json: string): StoredClient['answers'] | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    return `its answers are not JSON (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (!Array.isArray(parsed)) return 'its answers are not a list';
+  const answers: StoredAnswer[] = [];
+  for (const entry of parsed as unknown[]) {
+    const answer = readAnswer(entry);
+    if (answer === undefined) return 'its answers hold one that is not an ack or a reject';
+    const previous = answers[answers.length - 1];
+    if (previous !== undefined && previous[1].opId >= answer[1].opId) return 'its answers are not in increasing opId order';
+    answers.push(answer);
+  }
+  return answers;
+}
+
+/**
+ * Reads a stored client record. Never throws: a part that does not read (seqs, answers) is left
+ * out, and an unusable lastOpId clamped, and `damaged` describes it. Leaving answers out is safe: a resend at or below lastOpId is
+ * still never applied again, it gets OUTCOME_UNKNOWN instead of its answer.
+ */
+export function readClientRow(where: string, clientId: string, [lastOpId, seqsJson, answersJson, seenAt]: ClientRow): StoredClient {
+  const seqs = readSeqs(seqsJson);
+  const answers = readAnswers(answersJson);
+  const problems = [seqs, answers].filter((x): x is string => typeof x === 'string');
+  // Never written by a store (opIds are safe integers), but a file edited by hand may hold one: a
+  // lastOpId too high to use stays as high as can be (nothing at or below it is applied again).
+  if (!isCount(lastOpId)) problems.unshift(`its lastOpId ${String(lastOpId)} is not a safe non-negative integer`);
+  const record = {
+    lastOpId: isCount(lastOpId) ? lastOpId : lastOpId > 0 ? Number.MAX_SAFE_INTEGER : 0,
+    seqs: typeof seqs === 'string' ? [] : seqs,
+    answers: typeof answers === 'string' ? [] : answers,
+    seenAt: Number.isSafeInteger(seenAt) ? seenAt : 0,
+  };
+  if (problems.length === 0) return record;
+  return { ...record, damaged: `${where}: the record of client ${JSON.stringify(clientId)} is damaged: ${problems.join('; ')}` };
 }

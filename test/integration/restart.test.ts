@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connectRaw } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OP, PROTOCOL_VERSION, defineType, t, type JoinedMessage } from '../../shared/index.js';
+import { OP, PROTOCOL_VERSION, defineType, t, type JoinedMessage, type WelcomeMessage } from '../../shared/index.js';
 import { SyncServer, type Store } from '../../server/index.js';
 import { MemoryStore } from '../../server/store/memory-store.js';
 import { SqliteStore } from '../../server/store/sqlite-store.js';
@@ -123,6 +123,104 @@ describe.each(kinds)('restart on a %s', (_, make) => {
       expect(tree.get(ack.id)?.get('title')).toBe('from the client');
     } finally {
       client.close();
+      await second.close();
+    }
+  });
+});
+
+/** A raw socket.io client that records what the server sends, for wire-level checks across restarts. */
+function rawClient(port: number, clientId: string) {
+  const socket = connectRaw(`http://127.0.0.1:${port}`, { transports: ['websocket'], auth: { v: PROTOCOL_VERSION, clientId }, reconnection: false });
+  const got = { welcome: [] as WelcomeMessage[], joined: [] as JoinedMessage[], answers: [] as unknown[] };
+  socket.on('welcome', (m: WelcomeMessage) => got.welcome.push(m));
+  socket.on('joined', (m: JoinedMessage) => got.joined.push(m));
+  socket.on('ack', (m: unknown) => got.answers.push(m));
+  socket.on('reject', (m: unknown) => got.answers.push(m));
+  return { socket, got };
+}
+
+describe.each(kinds)('client records across a restart on a %s', (_, make) => {
+  it('answers a resend whose ack was lost with the real ack after a restart, applying it once', async () => {
+    const reopen = make();
+    const first = new SyncServer({ types, store: reopen() });
+    first.tree('board', Board);
+    const port = await first.listen(0);
+    const a = rawClient(port, 'lossy');
+    await until(() => a.got.welcome.length === 1);
+    expect(a.got.welcome[0]).toMatchObject({ lastOpId: 0, known: false });
+    a.socket.emit('join', { tree: 'board' });
+    await until(() => a.got.joined.length === 1);
+    const create = { tree: 'board', opId: 1, baseSeq: 0, seen: 0, ops: [[OP.create, -1, 1, 0, -1, { title: 'once' }], [OP.add, -1, 1, 3]] };
+    const bad = { tree: 'board', opId: 2, baseSeq: 0, seen: 0, ops: [[OP.add, 0, 0, 1]] };
+    a.socket.emit('propose', create);
+    a.socket.emit('propose', bad);
+    // The answers reach this socket, but the client is taken to have lost them: it never sends `seen` for them.
+    await until(() => a.got.answers.length === 2);
+    const lost = a.got.answers;
+    expect(lost).toMatchObject([{ opId: 1, seq: 2, ids: [1] }, { opId: 2, code: 'WRONG_KIND' }]);
+    a.socket.close();
+    await first.close();
+
+    const second = new SyncServer({ types, store: reopen() });
+    try {
+      const again = second.tree('board');
+      await second.listen(port);
+      const b = rawClient(port, 'lossy');
+      await until(() => b.got.welcome.length === 1);
+      expect(b.got.welcome[0]).toMatchObject({ lastOpId: 2, known: true });
+      b.socket.emit('join', { tree: 'board', since: 0, epoch: a.got.joined[0]?.epoch });
+      await until(() => b.got.joined.length === 1);
+      b.socket.emit('propose', create);
+      b.socket.emit('propose', bad);
+      await until(() => b.got.answers.length === 2);
+      expect(b.got.answers).toEqual(lost);
+      expect(again.seq).toBe(2);
+      expect(again.root.children.map((c) => [c.get('title'), c.get('votes')])).toEqual([['once', 3]]);
+      expect(second.host.clientRecord('lossy')).toMatchObject({ lastOpId: 2, seqs: new Map([['board', 0]]) });
+      b.socket.close();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('welcomes with known: true while the server has a record of the client id, false once it was pruned', async () => {
+    const reopen = make();
+    const first = new SyncServer({ types, store: reopen(), clientTtlMs: 60_000 });
+    first.tree('board', Board);
+    const port = await first.listen(0);
+    const a = rawClient(port, 'kept');
+    await until(() => a.got.welcome.length === 1);
+    expect(a.got.welcome[0]?.known).toBe(false);
+    a.socket.emit('join', { tree: 'board' });
+    await until(() => a.got.joined.length === 1);
+    a.socket.emit('propose', { tree: 'board', opId: 5, baseSeq: 0, ops: [[OP.set, 0, 0, 'x']] });
+    await until(() => a.got.answers.length === 1);
+    a.socket.close();
+    const stranger = rawClient(port, 'stranger');
+    await until(() => stranger.got.welcome.length === 1);
+    stranger.socket.close();
+    await first.close();
+
+    const second = new SyncServer({ types, store: reopen(), clientTtlMs: 60_000 });
+    try {
+      await second.listen(port);
+      const b = rawClient(port, 'kept');
+      await until(() => b.got.welcome.length === 1);
+      expect(b.got.welcome[0]).toMatchObject({ lastOpId: 5, known: true });
+      b.socket.close();
+      const s = rawClient(port, 'stranger');
+      await until(() => s.got.welcome.length === 1);
+      expect(s.got.welcome[0]).toMatchObject({ lastOpId: 0, known: false });
+      s.socket.close();
+      await until(() => second.sessionCount === 0);
+      // Two minutes later: past the TTL, the record is gone from memory and from the store.
+      second.host.pruneClients(Date.now() + 120_000);
+      expect(second.host.clientRecord('kept')).toBeUndefined();
+      const c = rawClient(port, 'kept');
+      await until(() => c.got.welcome.length === 1);
+      expect(c.got.welcome[0]).toMatchObject({ lastOpId: 0, known: false });
+      c.socket.close();
+    } finally {
       await second.close();
     }
   });

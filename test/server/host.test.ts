@@ -60,7 +60,7 @@ function onlyError(link: FakeLink): WireError {
 }
 
 describe('SyncHost.open()', () => {
-  it('welcomes with the protocol version, the client id, the types in order, the limits and lastOpId 0', () => {
+  it('welcomes with the protocol version, the client id, the types in order, the limits, lastOpId 0 and known false', () => {
     const { connect } = setup();
     const { link } = connect('alice', {}, true);
     expect(link.received).toEqual([
@@ -78,6 +78,7 @@ describe('SyncHost.open()', () => {
             ],
             limits: DEFAULT_LIMITS,
             lastOpId: 0,
+            known: false,
           } satisfies WelcomeMessage,
         ],
       },

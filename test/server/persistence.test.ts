@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, OP, PROTOCOL_VERSION, type Op } from '../../shared/index.js';
-import { MemoryStore, SyncHost, type Logger } from '../../server/index.js';
+import { MemoryStore, SyncHost, type Logger, type StoredClient } from '../../server/index.js';
 import { FakeHub, throughWire } from '../helpers/fake-link.js';
 import { A, Item, Root, TI, TYPES } from './support.js';
 
@@ -10,11 +10,11 @@ class FlakyStore extends MemoryStore {
   commits: { scribes: number; lastOpId: number | undefined }[] = [];
   #scribes = 0;
   #lastOpId: number | undefined;
-  override append(tree: string, firstSeq: number, ops: readonly Op[], origin: string, nextId: number): void {
-    super.append(tree, firstSeq, ops, origin, nextId);
+  override append(tree: string, firstSeq: number, ops: readonly Op[], origin: string, nextId: number): number {
     this.#scribes += ops.length;
+    return super.append(tree, firstSeq, ops, origin, nextId);
   }
-  override saveClient(clientId: string, record: { lastOpId: number }): void {
+  override saveClient(clientId: string, record: StoredClient): void {
     super.saveClient(clientId, record);
     this.#lastOpId = record.lastOpId;
   }

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, OP, SyncError, type Json, type Op } from '../../shared/index.js';
-import type { Store, StoredTree } from '../../server/store/store.js';
+import type { Store, StoredClient, StoredTree } from '../../server/store/store.js';
 import { MemoryStore } from '../../server/store/memory-store.js';
-import { SqliteStore } from '../../server/store/sqlite-store.js';
+import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../../server/store/sqlite-store.js';
 
 let dir = '';
 let file = '';
@@ -58,6 +58,11 @@ const subjects: Subject[] = [
 function track<S extends Store>(store: S): S {
   opened.push(store);
   return store;
+}
+
+/** A client record with this lastOpId (and nothing else of note). */
+function rec(lastOpId: number, over: Partial<StoredClient> = {}): StoredClient {
+  return { lastOpId, seqs: [], answers: [], seenAt: 1_000, ...over };
 }
 
 function setOp(id: number, value: Json): Op {
@@ -147,16 +152,16 @@ describe.each(subjects)('$name', ({ open, durable }) => {
     const store = track(open(file));
     store.createTree(storedTree('t'));
     store.append('t', 1, ops(1, 2), 'a', 1);
-    store.saveClient('c1', { lastOpId: 1 });
+    store.saveClient('c1', rec(1));
     store.commit();
     store.append('t', 3, ops(3, 5), 'a', 9);
     store.snapshot('t', { seq: 7, types: ['Board'], objects: [] }, 9, 0);
     store.createTree(storedTree('lost'));
-    store.saveClient('c1', { lastOpId: 2 });
+    store.saveClient('c1', rec(2));
     // A second connection sees the file as a restarted process would, the first never committing.
     const after = track(open(file));
     expect(after.load()).toStrictEqual([storedTree('t', { ops: ops(1, 2), origins: ['a', 'a'] })]);
-    expect(after.client('c1')).toEqual({ lastOpId: 1 });
+    expect(after.client('c1')).toEqual(rec(1));
     expect(after.since('t', 0)?.ops).toEqual(ops(1, 2));
   });
   }
@@ -232,17 +237,73 @@ describe.each(subjects)('$name', ({ open, durable }) => {
   it('stores client records, the last one winning', () => {
     const store = track(open(file));
     expect(store.client('c')).toBeUndefined();
-    store.saveClient('c', { lastOpId: 3 });
-    store.saveClient('d', { lastOpId: 1 });
-    expect(store.client('c')).toEqual({ lastOpId: 3 });
+    store.saveClient('c', rec(3));
+    store.saveClient('d', rec(1));
+    expect(store.client('c')).toEqual(rec(3));
     store.commit();
-    store.saveClient('c', { lastOpId: 7 });
-    expect(store.client('c')).toEqual({ lastOpId: 7 });
+    store.saveClient('c', rec(7));
+    expect(store.client('c')).toEqual(rec(7));
     store.commit();
     const again = reopen(store);
-    expect(again.client('c')).toEqual({ lastOpId: 7 });
-    expect(again.client('d')).toEqual({ lastOpId: 1 });
+    expect(again.client('c')).toEqual(rec(7));
+    expect(again.client('d')).toEqual(rec(1));
     expect(again.client('e')).toBeUndefined();
+  });
+
+  it('stores whole client records: seqs, answers and seenAt, hostile tree names included', () => {
+    const store = track(open(file));
+    const full = rec(9, {
+      seqs: [['board', 12], ['__proto__', 3], ["'); DROP TABLE clients; --", 0], ['木🌳', Number.MAX_SAFE_INTEGER]],
+      answers: [
+        ['ack', { opId: 4, seq: 10 }],
+        ['ack', { opId: 5, seq: 12, ids: [7, 8] }],
+        ['reject', { opId: 8, code: ErrorCode.BAD_INDEX, message: 'no item 5 \u0000 "quoted"', ref: 5 }],
+        ['reject', { opId: 9, code: ErrorCode.FORBIDDEN, message: 'no', ref: '__proto__' }],
+      ],
+      seenAt: 1_700_000_000_000,
+    });
+    store.saveClient('c', full);
+    expect(store.client('c')).toStrictEqual(full);
+    store.commit();
+    expect(reopen(store).client('c')).toStrictEqual(full);
+    expect(({} as Record<string, unknown>)['board']).toBeUndefined();
+  });
+
+  it('refuses a client record whose lastOpId or seenAt is not an integer', () => {
+    const store = track(open(file));
+    expectInternal(() => store.saveClient('c', rec(1.5)), 'c', 'lastOpId');
+    expectInternal(() => store.saveClient('c', rec(1, { seenAt: Number.NaN })), 'c', 'seenAt');
+    expect(store.client('c')).toBeUndefined();
+  });
+
+  it('prunes the client records last seen before a time, buffered ones too', () => {
+    const store = track(open(file));
+    store.saveClient('old', rec(1, { seenAt: 100 }));
+    store.saveClient('new', rec(2, { seenAt: 200 }));
+    store.commit();
+    store.saveClient('buffered-old', rec(3, { seenAt: 50 }));
+    store.saveClient('buffered-new', rec(4, { seenAt: 150 }));
+    expect(store.pruneClients(150)).toBe(2);
+    expect(store.client('old')).toBeUndefined();
+    expect(store.client('buffered-old')).toBeUndefined();
+    expect(store.client('new')).toEqual(rec(2, { seenAt: 200 }));
+    expect(store.client('buffered-new')).toEqual(rec(4, { seenAt: 150 }));
+    expect(store.pruneClients(150)).toBe(0);
+    const again = reopen(store);
+    expect(again.client('old')).toBeUndefined();
+    expect(again.client('buffered-new')).toEqual(rec(4, { seenAt: 150 }));
+    expect(again.pruneClients(Number.MAX_SAFE_INTEGER)).toBe(2);
+    expect(again.client('new')).toBeUndefined();
+  });
+
+  it('tells how many bytes an append buffers: the JSON of its scribes', () => {
+    const store = track(open(file));
+    store.createTree(storedTree('t'));
+    const big = setOp(1, 'x'.repeat(10_000));
+    const bytes = store.append('t', 1, [big, setOp(1, 2)], 'alice', 1);
+    const json = JSON.stringify(big).length + JSON.stringify(setOp(1, 2)).length;
+    expect(bytes).toBeGreaterThanOrEqual(json);
+    expect(bytes).toBeLessThan(json + 100);
   });
 
   it('keeps many trees apart', () => {
@@ -280,13 +341,13 @@ describe.each(subjects)('$name', ({ open, durable }) => {
       }),
     );
     for (const t of trees) store.createTree(t);
-    for (const name of names) store.saveClient(name, { lastOpId: Number.MAX_SAFE_INTEGER });
+    for (const name of names) store.saveClient(name, rec(Number.MAX_SAFE_INTEGER));
     store.commit();
     const again = reopen(store);
     expect(again.load()).toStrictEqual(trees);
     for (const name of names) {
       expect(again.since(name, 2)?.ops).toStrictEqual(hostileOps.slice(0));
-      expect(again.client(name)).toEqual({ lastOpId: Number.MAX_SAFE_INTEGER });
+      expect(again.client(name)).toEqual(rec(Number.MAX_SAFE_INTEGER));
     }
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
@@ -379,6 +440,86 @@ describe('SqliteStore', () => {
     raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema'").run();
     raw.close();
     expectInternal(() => new SqliteStore(file), file, 'schema version 99');
+  });
+
+  it('migrates a version 1 file made by raw SQL: its trees load and its clients keep their lastOpIds', () => {
+    const raw = new Database(file);
+    raw.pragma('journal_mode = WAL');
+    raw.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+      CREATE TABLE trees (
+        name TEXT PRIMARY KEY, epoch TEXT NOT NULL, root_type TEXT NOT NULL,
+        snap_seq INTEGER NOT NULL, snap_types TEXT NOT NULL, snap_objects TEXT NOT NULL, next_id INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE scribes (
+        tree TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (tree, seq)
+      ) WITHOUT ROWID, STRICT;
+      CREATE TABLE clients (id TEXT PRIMARY KEY, last_op_id INTEGER NOT NULL) STRICT;
+      INSERT INTO meta (key, value) VALUES ('schema', '1');
+    `);
+    const tree = storedTree('t', { ops: ops(1, 2), origins: ['alice', 'bob'] });
+    raw.prepare('INSERT INTO trees VALUES (?, ?, ?, 0, ?, ?, 1)').run('t', tree.epoch, tree.rootType, JSON.stringify(tree.snapshot.types), JSON.stringify(tree.snapshot.objects));
+    ops(1, 2).forEach((op, i) => raw.prepare('INSERT INTO scribes VALUES (?, ?, ?, ?)').run('t', i + 1, JSON.stringify(op), tree.origins[i]));
+    raw.prepare('INSERT INTO clients VALUES (?, ?)').run('alice', 42);
+    raw.prepare('INSERT INTO clients VALUES (?, ?)').run('bob', 7);
+    raw.close();
+
+    const before = Date.now();
+    const store = track(new SqliteStore(file));
+    expect(store.load()).toStrictEqual([tree]);
+    const alice = store.client('alice');
+    expect(alice).toMatchObject({ lastOpId: 42, seqs: [], answers: [] });
+    // Migrated records count as seen at the migration, so none is pruned before a whole TTL.
+    expect(alice?.seenAt).toBeGreaterThanOrEqual(before);
+    expect(alice?.seenAt).toBeLessThanOrEqual(Date.now());
+    expect(store.pruneClients(before)).toBe(0);
+    store.saveClient('bob', rec(8, { seqs: [['t', 2]], answers: [['ack', { opId: 8, seq: 2 }]] }));
+    store.close();
+
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get()).toBe(String(SQLITE_SCHEMA_VERSION));
+    check.close();
+    const again = track(new SqliteStore(file));
+    expect(again.client('alice')?.lastOpId).toBe(42);
+    expect(again.client('bob')).toEqual(rec(8, { seqs: [['t', 2]], answers: [['ack', { opId: 8, seq: 2 }]] }));
+    expect(again.load()).toStrictEqual([tree]);
+  });
+
+  it.each([
+    ['answers that are not JSON', 'answers', '[["ack", {"opId": 1', 'answers are not JSON'],
+    ['answers that are not a list', 'answers', '{"__proto__": {"polluted": true}}', 'answers are not a list'],
+    ['an answer with a string opId', 'answers', '[["ack", {"opId": "1", "seq": 2}]]', 'not an ack or a reject'],
+    ['a reject with an unknown code', 'answers', '[["reject", {"opId": 1, "code": "NOPE", "message": "m"}]]', 'not an ack or a reject'],
+    ['answers out of order', 'answers', '[["ack", {"opId": 2, "seq": 2}], ["ack", {"opId": 1, "seq": 1}]]', 'increasing opId order'],
+    ['seqs that are not JSON', 'seqs', 'nope', 'seqs are not JSON'],
+    ['seqs with a negative seq', 'seqs', '[["t", -1]]', 'not [tree, seq]'],
+  ])('reads a client record with %s without that part, saying so, and keeps its lastOpId', (_, column, text, words) => {
+    const store = new SqliteStore(file);
+    const good = rec(5, { seqs: [['t', 3]], answers: [['ack', { opId: 5, seq: 3 }]], seenAt: 77 });
+    store.saveClient('c"1', good);
+    store.close();
+    const raw = new Database(file);
+    raw.prepare(`UPDATE clients SET ${column} = ? WHERE id = ?`).run(text, 'c"1');
+    raw.close();
+    const client = track(new SqliteStore(file)).client('c"1');
+    expect(client).toMatchObject({ lastOpId: 5, seenAt: 77, [column]: [] });
+    expect(client?.[column === 'seqs' ? 'answers' : 'seqs']).toEqual(column === 'seqs' ? good.answers : good.seqs);
+    expect(client?.damaged).toContain(file);
+    expect(client?.damaged).toContain('c\\"1');
+    expect(client?.damaged).toContain(words);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('clamps a lastOpId beyond 2^53 edited into the file, saying so, so that nothing at or below it applies again', () => {
+    const store = new SqliteStore(file);
+    store.saveClient('c', rec(5));
+    store.close();
+    const raw = new Database(file);
+    raw.prepare("UPDATE clients SET last_op_id = 9223372036854775807 WHERE id = 'c'").run();
+    raw.close();
+    const client = track(new SqliteStore(file)).client('c');
+    expect(client?.lastOpId).toBe(Number.MAX_SAFE_INTEGER);
+    expect(client?.damaged).toContain('lastOpId');
   });
 
   it("refuses another program's database", () => {
