@@ -74,7 +74,9 @@ interface Joining {
 function readLimits(raw: unknown): Limits {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const pick = (key: keyof Limits): number => (isInt(r[key]) && (r[key]) > 0 ? (r[key]) : DEFAULT_LIMITS[key]);
-  return { maxMessageBytes: pick('maxMessageBytes'), maxOpsPerProposal: pick('maxOpsPerProposal'), maxTreeName: pick('maxTreeName') };
+  const out = {} as Record<keyof Limits, number>;
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) out[key] = pick(key);
+  return out;
 }
 
 /**
@@ -103,6 +105,10 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   #limits: Limits = DEFAULT_LIMITS;
   #epoch = 0;
   #ready = false;
+  /** Sending budget: the server's rate limit, kept with a margin (refilled at 80% of its rate). */
+  #tokens = 0;
+  #tokensAt = 0;
+  #paced: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(options: SyncClientOptions) {
@@ -228,6 +234,8 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#ready = false;
+    clearTimeout(this.#paced);
+    this.#paced = undefined;
     this.#queue?.stop();
     this.#transport.close();
     for (const mirror of [...this.#mirrors.values()]) this.#forget(mirror, new SyncError(ErrorCode.CLOSED, 'the client is closed'));
@@ -281,9 +289,28 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     inbox.answered();
   }
 
-  /** Sends every proposal not yet sent on this connection, in order. */
+  /** Refills the sending budget; returns how many messages may go now. */
+  #budget(): number {
+    const now = Date.now();
+    const rate = this.#limits.messagesPerSecond * 0.8;
+    this.#tokens = Math.min(this.#limits.messageBurst * 0.8, this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
+    this.#tokensAt = now;
+    return Math.floor(this.#tokens);
+  }
+
+  /** Sends every proposal not yet sent on this connection, in order, within the server's rate limit (the rest follow as the budget refills). */
   #flush(): void {
-    const unsent = this.#outbox.unsent(this.#epoch);
+    if (this.#paced !== undefined) return;
+    const budget = this.#budget();
+    const unsent = this.#outbox.unsent(this.#epoch, budget);
+    this.#tokens -= unsent.length;
+    if (unsent.length === budget && this.#outbox.size > 0) {
+      const rate = this.#limits.messagesPerSecond * 0.8;
+      this.#paced = setTimeout(() => {
+        this.#paced = undefined;
+        if (this.#ready) this.#flush();
+      }, Math.max(10, Math.ceil(1000 / rate)));
+    }
     // Once for the lot: every proposal about to go out already has its opId, so none is below this.
     const seen = this.#outbox.seen;
     for (const { out, opId, ops } of unsent) {
@@ -294,6 +321,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   }
 
   #sendJoin(mirror: Mirror, since: number | undefined): void {
+    this.#tokens -= 1;
     this.#inboxes.get(mirror)?.rejoining();
     const epoch = this.#epochs.get(mirror);
     // Without the epoch its seq came from, a since could be read against another history.
@@ -369,6 +397,9 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     }
     this.#catalog = catalog;
     this.#limits = limits;
+    // A new connection: the server's bucket starts full.
+    this.#tokens = limits.messageBurst * 0.8;
+    this.#tokensAt = Date.now();
     this.#outbox.welcome(lastOpId, known);
     this.#epoch++;
     this.#ready = true;

@@ -163,11 +163,12 @@ export class Outbox {
    * its ops in the server's terms. Stops before one that names an object whose creating proposal
    * has no ack yet; one whose creating proposal failed fails too (UNKNOWN_OBJECT).
    */
-  unsent(epoch: number): Sendable[] {
+  unsent(epoch: number, max = Number.POSITIVE_INFINITY): Sendable[] {
     const out: Sendable[] = [];
     let assigned = false;
     this.#waiting = false;
     for (const o of [...this.#all]) {
+      if (out.length >= max) break;
       if (o.ack !== undefined || o.sentOn === epoch) continue;
       const ops = this.#wire(o);
       if (ops === 'wait') {

@@ -20,7 +20,7 @@ import {
 } from '../shared/index.js';
 import { ClientRecord } from './client-records.js';
 import { Fanout, type FlushOptions } from './fanout.js';
-import type { Hooks } from './hooks.js';
+import type { Hooks, Principal } from './hooks.js';
 import { TypeRegistry } from './registry.js';
 import { Session } from './session.js';
 import { silentLogger, type Broadcast, type Logger, type SessionLink } from './transport.js';
@@ -209,6 +209,11 @@ export class SyncHost extends EventEmitter<HostEvents> {
     return this.#persistence?.since(tree, since);
   }
 
+  /** Whether a tree of this name exists (made or restored). */
+  hasTree(name: string): boolean {
+    return this.#trees.has(name);
+  }
+
   /** The tree with this name, if it exists or may be made on demand. */
   findTree(name: string): Tree | undefined {
     const known = this.#trees.get(name);
@@ -307,9 +312,38 @@ export class SyncHost extends EventEmitter<HostEvents> {
     return { clientId, auth: record };
   }
 
-  /** Opens a session on a link after a good handshake, and welcomes it. Throws a SyncError on a bad one. */
-  open(link: SessionLink, auth: unknown): Session {
+  /**
+   * Checks a handshake and asks the `authenticate` hook for its principal: resolves to it, or
+   * rejects with a SyncError (PROTOCOL_VERSION, BAD_MESSAGE, UNAUTHENTICATED, or the hook's own).
+   * Transports call it before {@link open}.
+   */
+  async admit(auth: unknown): Promise<Principal> {
     const hello = this.checkHello(auth);
+    const authenticate = this.hooks.authenticate;
+    if (authenticate === undefined) return { id: hello.clientId };
+    let principal: Principal | false;
+    try {
+      principal = await authenticate({ clientId: hello.clientId, auth: hello.auth });
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      this.logger.error('treesync: the authenticate hook threw', error);
+      throw new SyncError(ErrorCode.UNAUTHENTICATED, 'authentication failed');
+    }
+    // Checked at run time too: a hook in plain JavaScript may return anything.
+    const p = principal as unknown;
+    if (typeof p !== 'object' || p === null || typeof (p as { id?: unknown }).id !== 'string') {
+      throw new SyncError(ErrorCode.UNAUTHENTICATED, 'the credentials were refused');
+    }
+    return p as Principal;
+  }
+
+  /**
+   * Opens a session on a link after a good handshake, and welcomes it. Throws a SyncError on a bad
+   * one. `principal`: what {@link admit} resolved to; required when there is an `authenticate` hook.
+   */
+  open(link: SessionLink, auth: unknown, principal?: Principal): Session {
+    const hello = this.checkHello(auth);
+    if (principal === undefined && this.hooks.authenticate !== undefined) fail(ErrorCode.UNAUTHENTICATED, 'this server authenticates: admit() the handshake first');
     // Read, not made: a record per handshake would let reconnecting strangers grow memory. A
     // stored one is loaded: its client is back, and likely to resend.
     const record = this.#records.get(hello.clientId) ?? this.#load(hello.clientId);
@@ -321,7 +355,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
       older.close();
       older.link.close();
     }
-    const session = new Session(this, link, hello.clientId, hello.auth);
+    const session = new Session(this, link, hello.clientId, hello.auth, principal);
     this.sessions.add(session);
     this.#live.set(hello.clientId, session);
     this.#idle.delete(hello.clientId);

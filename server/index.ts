@@ -16,7 +16,7 @@ export type { FlushOptions } from './fanout.js';
 export type { Store, StoredAnswer, StoredClient, StoredTree } from './store/store.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from './store/sqlite-store.js';
-export type { Hooks, JoinContext, MutateContext, SessionInfo } from './hooks.js';
+export type { AuthContext, Hooks, JoinContext, MutateContext, OpContext, OpKind, Principal, SessionInfo, TypeRules } from './hooks.js';
 export type { Broadcast, Logger, SessionLink } from './transport.js';
 export type {
   AttrsOf,

@@ -7,6 +7,7 @@ import {
   fail,
   parseClientMessage,
   type JoinMessage,
+  OP_NAMES,
   type Limits,
   type ObjectId,
   type Op,
@@ -14,7 +15,8 @@ import {
   type RejectMessage,
 } from '../shared/index.js';
 import type { Answer, ClientRecord } from './client-records.js';
-import type { Hooks, SessionInfo } from './hooks.js';
+import type { Hooks, OpContext, OpKind, Principal, SessionInfo } from './hooks.js';
+import { TokenBucket } from './rate.js';
 import type { Logger, SessionLink } from './transport.js';
 import type { Tree } from './tree.js';
 
@@ -26,6 +28,8 @@ export interface SessionHost {
   /** The record of a client id with a live session: in memory, loaded from the store, or new. */
   record(clientId: string): ClientRecord;
   findTree(name: string): Tree | undefined;
+  /** Whether a tree of this name exists. */
+  hasTree(name: string): boolean;
   /** Runs `fn` once everything written so far is durable. */
   whenDurable(fn: () => void): void;
   /** Stores a client's record, as it stands at the next group commit (no-op without a store). */
@@ -36,17 +40,30 @@ export interface SessionHost {
   closed(session: Session): void;
 }
 
+/** Messages held while an async join decision is pending, at most. */
+const MAX_HELD = 1_000;
+
 /** A client's live connection. */
 export class Session implements SessionInfo {
   /** Trees this session has joined, by name. */
   readonly joined = new Map<string, Tree>();
+  /** What the authenticate hook said of this session; `{ id: clientId }` without one. Replace it with {@link SyncHost.setPrincipal}. */
+  principal: Principal;
+  readonly #bucket: TokenBucket;
+  /** Messages that came while an async join decision was pending: handled in order after it. */
+  #held: [unknown, readonly unknown[]][] | undefined;
+  #closed = false;
 
   constructor(
     readonly host: SessionHost,
     readonly link: SessionLink,
     readonly clientId: string,
     readonly auth: Readonly<Record<string, unknown>>,
-  ) {}
+    principal?: Principal,
+  ) {
+    this.principal = principal ?? { id: clientId };
+    this.#bucket = new TokenBucket(host.limits.messagesPerSecond, host.limits.messageBurst);
+  }
 
   /** The connection's id. */
   get id(): string {
@@ -55,7 +72,16 @@ export class Session implements SessionInfo {
 
   /** Handles one inbound event. Never throws: bad input is answered with a coded error. */
   receive(rawEvent: unknown, args: readonly unknown[]): void {
+    if (this.#closed) return;
+    if (this.#held !== undefined) {
+      if (this.#held.length >= MAX_HELD) return this.#refuse(String(rawEvent), args, new SyncError(ErrorCode.RATE_LIMITED, 'too many messages while a join is decided'));
+      this.#held.push([rawEvent, args]);
+      return;
+    }
     const event = typeof rawEvent === 'string' ? rawEvent : String(rawEvent);
+    if (!this.#bucket.take()) {
+      return this.#refuse(event, args, new SyncError(ErrorCode.RATE_LIMITED, `more than ${this.host.limits.messagesPerSecond} messages per second (burst ${this.host.limits.messageBurst})`));
+    }
     try {
       const msg = parseClientMessage(event, args, this.host.limits);
       if (msg instanceof SyncError) return this.#refuse(event, args, msg);
@@ -79,6 +105,8 @@ export class Session implements SessionInfo {
 
   /** Forgets this session (the transport closed, or another took over). Idempotent. */
   close(): void {
+    this.#closed = true;
+    this.#held = undefined;
     for (const tree of this.joined.values()) this.link.leave(tree.room);
     this.joined.clear();
     this.host.closed(this);
@@ -95,13 +123,56 @@ export class Session implements SessionInfo {
   }
 
   #join(msg: JoinMessage): void {
-    let allowed: boolean;
+    const canJoin = this.host.hooks.canJoin;
+    if (canJoin === undefined) return this.#admitJoin(msg, true);
+    let decision: boolean | Promise<boolean>;
     try {
-      allowed = this.host.hooks.canJoin?.({ session: this, tree: msg.tree }) !== false;
+      decision = canJoin({ session: this, principal: this.principal, tree: msg.tree, exists: this.host.hasTree(msg.tree) });
     } catch (error) {
-      this.host.logger.error('treesync: the canJoin hook threw', error);
-      return this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'internal error', { ref: msg.tree }).toWire());
+      return this.#joinRefused(msg, error);
     }
+    if (typeof decision === 'boolean') return this.#admitJoin(msg, decision);
+    // Async: hold every later message of this session, so a proposal after the join sees it joined.
+    this.#held = [];
+    decision.then(
+      (allowed) => this.#resume(() => this.#admitJoin(msg, allowed)),
+      (error: unknown) => this.#resume(() => this.#joinRefused(msg, error)),
+    );
+  }
+
+  /** Ends a hold: runs `fn`, then the held messages in order (until one holds again). */
+  #resume(fn: () => void): void {
+    if (this.#closed) return;
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    try {
+      fn();
+    } catch (error) {
+      this.host.logger.error('treesync: a join failed', error);
+    }
+    while (held.length > 0 && !this.#holding() && !this.#isClosed()) {
+      const [event, args] = held.shift() as [unknown, readonly unknown[]];
+      this.receive(event, args);
+    }
+    // A held message was another async join: what is left waits for it, still in order.
+    if (held.length > 0) (this.#held as [unknown, readonly unknown[]][] | undefined)?.unshift(...held);
+  }
+
+  #isClosed(): boolean {
+    return this.#closed;
+  }
+
+  #holding(): boolean {
+    return this.#held !== undefined;
+  }
+
+  #joinRefused(msg: JoinMessage, error: unknown): void {
+    if (error instanceof SyncError) return this.link.send(ServerEvent.error, new SyncError(error.code, error.message, { ref: msg.tree }).toWire());
+    this.host.logger.error('treesync: the canJoin hook threw', error);
+    this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'internal error', { ref: msg.tree }).toWire());
+  }
+
+  #admitJoin(msg: JoinMessage, allowed: boolean): void {
     if (!allowed) {
       return this.link.send(ServerEvent.error, new SyncError(ErrorCode.FORBIDDEN, 'you may not join this tree', { ref: msg.tree }).toWire());
     }
@@ -173,10 +244,11 @@ export class Session implements SessionInfo {
     let acked: Answer | undefined;
     try {
       if (tree === undefined) fail(ErrorCode.NOT_JOINED, `join ${JSON.stringify(msg.tree)} before proposing to it`, msg.tree);
-      if (this.host.hooks.canMutate?.({ session: this, tree, ops: msg.ops }) === false) fail(ErrorCode.FORBIDDEN, 'you may not make this change');
+      if (this.host.hooks.canMutate?.({ session: this, principal: this.principal, tree, ops: msg.ops }) === false) fail(ErrorCode.FORBIDDEN, 'you may not make this change');
       const ids: ObjectId[] = [];
       const ack = (seq: number): Answer => (acked = record.answer(msg.opId, ['ack', ids.length > 0 ? { opId: msg.opId, seq, ids } : { opId: msg.opId, seq }]));
-      tree.transact(() => applyProposal(tree, msg.ops, ids), this.clientId, ack);
+      const check = this.#checker(tree);
+      tree.transact(() => applyProposal(tree, msg.ops, ids, check), this.clientId, ack);
       return acked ?? ack(tree.seq);
     } catch (error) {
       // Applied, then something listening to the commit threw: the scribes stand, so does the ack.
@@ -191,14 +263,68 @@ export class Session implements SessionInfo {
     }
   }
 
+  /** The per-op check of a proposal: the tree's object limit, then the per-op and per-type hooks. */
+  #checker(tree: Tree): (op: Op) => void {
+    const { canApply, types } = this.host.hooks;
+    const maxObjects = this.host.limits.maxObjectsPerTree;
+    return (op) => {
+      if (op[0] === OP.create && tree.size >= maxObjects) fail(ErrorCode.TREE_FULL, `${tree.name} holds its maximum of ${maxObjects} objects`, tree.name);
+      if (canApply === undefined && types === undefined) return;
+      const ctx = opContext(this, tree, op);
+      // An op on an unknown object: let the tree refuse it with its own code.
+      if (ctx === undefined) return;
+      if (canApply?.(ctx) === false) fail(ErrorCode.FORBIDDEN, `you may not ${ctx.kind} ${ctx.attr === undefined ? `a ${ctx.type}` : `${ctx.type}.${ctx.attr}`}`, ctx.attr ?? ctx.type);
+      const rules = types?.[ctx.type];
+      if (rules === undefined) return;
+      let allowed: boolean;
+      switch (ctx.kind) {
+        case 'create':
+        case 'destroy':
+        case 'move':
+          allowed = rules[ctx.kind]?.(ctx) !== false;
+          break;
+        default:
+          allowed = rules.update?.(ctx) !== false && (ctx.attr === undefined || rules.attrs?.[ctx.attr]?.(ctx) !== false);
+      }
+      if (!allowed) fail(ErrorCode.FORBIDDEN, `you may not ${ctx.kind} ${ctx.attr === undefined ? `a ${ctx.type}` : `${ctx.type}.${ctx.attr}`}`, ctx.attr ?? ctx.type);
+    };
+  }
+
   #send(answer: Answer): void {
     if (answer[0] === 'ack') this.link.send(ServerEvent.ack, answer[1]);
     else this.link.send(ServerEvent.reject, answer[1]);
   }
 }
 
-/** Applies a proposal's ops, mapping its negative temp ids to the ids its creates got. */
-function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[]): void {
+/** What the per-op hooks get for `op` (ids already real); undefined when it names an unknown object. */
+function opContext(session: Session, tree: Tree, op: Op): OpContext | undefined {
+  const base = { session, principal: session.principal, tree, op, kind: OP_NAMES[op[0]] as OpKind };
+  switch (op[0]) {
+    case OP.create: {
+      const parent = tree.get(op[3]);
+      // A bad type index: the tree refuses it with its own code.
+      return parent === undefined ? undefined : { ...base, object: parent, type: tree.registry.at(op[2]).name };
+    }
+    case OP.destroy: {
+      const object = tree.get(op[1]);
+      return object === undefined ? undefined : { ...base, object, type: object.type.name };
+    }
+    case OP.move: {
+      const object = tree.get(op[1]);
+      const to = tree.get(op[2]);
+      return object === undefined || to === undefined ? undefined : { ...base, object, type: object.type.name, to };
+    }
+    default: {
+      const object = tree.get(op[1]);
+      if (object === undefined) return undefined;
+      const attr = object.type.attrNames[op[2]];
+      return attr === undefined ? undefined : { ...base, object, type: object.type.name, attr };
+    }
+  }
+}
+
+/** Applies a proposal's ops, mapping its negative temp ids to the ids its creates got; `check` vets each op first. */
+function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[], check: (op: Op) => void): void {
   const temp = new Map<number, ObjectId>();
   const real = (id: number): ObjectId => {
     if (id >= 0) return id;
@@ -206,22 +332,26 @@ function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[]): void {
     if (mapped === undefined) fail(ErrorCode.UNKNOWN_OBJECT, `temp id ${id} was not created earlier in this proposal`, id);
     return mapped;
   };
+  const apply = (op: Op): ObjectId | undefined => {
+    check(op);
+    return tree.apply(op);
+  };
   for (const op of ops) {
     switch (op[0]) {
       case OP.create: {
-        const id = tree.apply([OP.create, -1, op[2], real(op[3]), op[4], op[5]]);
+        const id = apply([OP.create, -1, op[2], real(op[3]), op[4], op[5]]) as ObjectId;
         if (op[1] < 0) temp.set(op[1], id);
         ids.push(id);
         break;
       }
       case OP.destroy:
-        tree.apply([OP.destroy, real(op[1])]);
+        apply([OP.destroy, real(op[1])]);
         break;
       case OP.move:
-        tree.apply([OP.move, real(op[1]), real(op[2]), op[3]]);
+        apply([OP.move, real(op[1]), real(op[2]), op[3]]);
         break;
       default:
-        tree.apply(op[1] < 0 ? ([op[0], real(op[1]), ...op.slice(2)] as unknown as Op) : op);
+        apply(op[1] < 0 ? ([op[0], real(op[1]), ...op.slice(2)] as unknown as Op) : op);
     }
   }
 }

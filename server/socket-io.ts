@@ -7,8 +7,9 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { Server as IoServer, type ServerOptions as IoServerOptions, type Socket } from 'socket.io';
-import { DEFAULT_LIMITS, ErrorCode, SyncError, type AnyTypeDef, type AttrMap, type TypeDef } from '../shared/index.js';
+import { DEFAULT_LIMITS, ErrorCode, ServerEvent, SyncError, type AnyTypeDef, type AttrMap, type TypeDef } from '../shared/index.js';
 import { SyncHost, type HostOptions } from './host.js';
+import type { Principal } from './hooks.js';
 import type { Session } from './session.js';
 import type { SessionLink } from './transport.js';
 import type { Tree } from './tree.js';
@@ -52,15 +53,18 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
       maxHttpBufferSize: maxMessageBytes * 4,
       ...options.io,
     });
-    this.host = new SyncHost(options, (room, event, args) => void broadcastToRoom(this.io, room, event, args));
+    this.host = new SyncHost(options, (room, event, args) => void broadcastToRoom(this.io, room, event, args, this.host.limits.maxBufferedBytes));
     this.io.use((socket, next) => {
-      try {
-        this.host.checkHello(socket.handshake.auth);
-        next();
-      } catch (error) {
-        const sync = error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, 'handshake failed');
-        next(Object.assign(new Error(sync.message), { data: sync.toWire() }));
-      }
+      this.host.admit(socket.handshake.auth).then(
+        (principal) => {
+          (socket.data as { principal?: Principal }).principal = principal;
+          next();
+        },
+        (error: unknown) => {
+          const sync = error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, 'handshake failed');
+          next(Object.assign(new Error(sync.message), { data: sync.toWire() }));
+        },
+      );
     });
     this.io.on('connection', (socket) => this.#connect(socket));
   }
@@ -75,7 +79,7 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
     };
     let session: Session;
     try {
-      session = this.host.open(link, socket.handshake.auth);
+      session = this.host.open(link, socket.handshake.auth, (socket.data as { principal?: Principal }).principal);
     } catch {
       socket.disconnect(true);
       return;
@@ -144,6 +148,7 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
 
 interface RawSocket {
   readonly writable: boolean;
+  readonly writableLength?: number;
   write(data: Uint8Array): boolean;
 }
 
@@ -198,7 +203,7 @@ const utf8 = new TextEncoder();
  * returns how many sockets took the fast path. The others (busy or long-polling lines) get the same
  * encoded packet through engine.io, which keeps their order.
  */
-export function broadcastToRoom(io: IoServer, room: string, event: string, args: readonly unknown[]): number {
+export function broadcastToRoom(io: IoServer, room: string, event: string, args: readonly unknown[], maxBufferedBytes = Number.POSITIVE_INFINITY): number {
   const ids = io.sockets.adapter.rooms.get(room);
   if (ids === undefined || ids.size === 0) return 0;
   // socket.io's text encoding of an EVENT in namespace '/' (engine.io adds its message prefix '4').
@@ -217,6 +222,21 @@ export function broadcastToRoom(io: IoServer, room: string, event: string, args:
       // What socket.io's own emit does after encoding (Client.writeToEngine), without encoding again.
       socket.conn.write(packet);
     }
+    if (buffered(socket) > maxBufferedBytes) dropSlow(socket);
   }
   return direct;
+}
+
+/** Bytes (roughly) waiting to go to a client: in its TCP socket, plus engine.io's queued packets. */
+function buffered(socket: Socket): number {
+  const conn = socket.conn as unknown as EngineConn;
+  const tcp = conn.transport?.socket?._socket?.writableLength ?? 0;
+  // Queued packets are mostly batches; count them at a typical size rather than walk them.
+  return tcp + (conn.writeBuffer?.length ?? 0) * 256;
+}
+
+/** Disconnects a client that does not read: its buffer would grow without bound, and slow no one else. */
+function dropSlow(socket: Socket): void {
+  socket.emit(ServerEvent.error, new SyncError(ErrorCode.SLOW_CLIENT, 'this client did not read fast enough and was disconnected').toWire());
+  socket.disconnect(true);
 }

@@ -27,6 +27,11 @@ export const ErrorCode = {
   WRONG_KIND: 'WRONG_KIND',
   /** A value that does not match the attribute's kind (or is not JSON). */
   BAD_VALUE: 'BAD_VALUE',
+  /**
+   * A value of the right kind that breaks a rule of its attribute (a length, a bound, a pattern, an
+   * enumeration, a count, a custom validator); `ref` is the attribute, the message names the rule.
+   */
+  INVALID: 'INVALID',
   /** An index or count outside the list or the children. */
   BAD_INDEX: 'BAD_INDEX',
   /** A dict key that is forbidden or absent. */
@@ -42,6 +47,14 @@ export const ErrorCode = {
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   /** A hook refused the action. */
   FORBIDDEN: 'FORBIDDEN',
+  /** The handshake's credentials were refused by the server's authenticate hook; the connection is closed. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** A session sent more than its rate limit allows; the message was not processed. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** A tree already holds its maximum number of objects. */
+  TREE_FULL: 'TREE_FULL',
+  /** The client did not read fast enough: its outgoing buffer passed the server's bound, and it was disconnected. */
+  SLOW_CLIENT: 'SLOW_CLIENT',
   /** The connection dropped before the outcome was known. */
   CONNECTION_LOST: 'CONNECTION_LOST',
   /** The client or mirror was closed. */

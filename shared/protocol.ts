@@ -52,6 +52,14 @@ export interface Limits {
   readonly maxOpsPerProposal: number;
   /** Longest tree name. */
   readonly maxTreeName: number;
+  /** Most objects in one tree; a client's create beyond it is refused with TREE_FULL (server code is not limited). */
+  readonly maxObjectsPerTree: number;
+  /** Messages a session may send per second on average (a token bucket); beyond, RATE_LIMITED. */
+  readonly messagesPerSecond: number;
+  /** Messages a session may send at once after a quiet spell (the bucket's size). */
+  readonly messageBurst: number;
+  /** Bytes waiting to be written to one client past which it is disconnected (SLOW_CLIENT), so it slows no one else. */
+  readonly maxBufferedBytes: number;
 }
 
 /** The defaults of {@link Limits}. */
@@ -59,6 +67,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxMessageBytes: 1_000_000,
   maxOpsPerProposal: 1_000,
   maxTreeName: 200,
+  maxObjectsPerTree: 1_000_000,
+  messagesPerSecond: 5_000,
+  messageBurst: 10_000,
+  maxBufferedBytes: 32 * 1024 * 1024,
 };
 
 /**

@@ -300,7 +300,7 @@ describe('join', () => {
     mallory.join();
     expect(onlyError(mallory.link)).toMatchObject({ code: ErrorCode.FORBIDDEN, ref: 'main' });
     expect(mallory.link.rooms.size).toBe(0);
-    expect(canJoin).toHaveBeenCalledWith({ session: mallory.session, tree: 'main' });
+    expect(canJoin).toHaveBeenCalledWith({ session: mallory.session, principal: { id: mallory.session.clientId }, tree: 'main', exists: true });
     mallory.link.take();
     expect(mallory.propose(1, [[OP.set, 1, A.title, 'pwned']]).msg).toMatchObject({ opId: 1, code: ErrorCode.NOT_JOINED });
     expect(tree.seq).toBe(2);
