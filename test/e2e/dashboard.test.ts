@@ -218,7 +218,7 @@ describe.skipIf(chromiumPath === null)(`examples/dashboard across a server resta
     // The restarted server has fresh default panels: the page shows them, not its old mirror.
     await expect.poll(() => page.locator('.panel').count(), WAIT).toBe(5);
     // A mirror that kept the old tree's seq would be ahead of its server.
-    const pageSeq = async (): Promise<number> => Number((await page.locator('#seq').textContent())?.replace('seq ', ''));
+    const pageSeq = async (): Promise<number> => Number.parseInt((await page.locator('#seq').textContent())?.replace('seq ', '') ?? '', 10);
     await expect.poll(async () => (await pageSeq()) <= second.tree.seq && second.tree.seq < 300, WAIT).toBe(true);
   });
 });

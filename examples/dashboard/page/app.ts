@@ -1,7 +1,8 @@
 /**
  * The dashboard page: joins the `dashboard` tree and mounts a view per object (the Dashboard
  * frame, a card per Panel). Everything on screen comes from the mirror through DOM bindings;
- * every edit is a proposal the server applies and sends to every open page.
+ * every edit is a proposal the server applies and sends to every open page. Edits show at once,
+ * before the server confirms them, and wait in sessionStorage while the page is offline.
  */
 import { SyncClient, ViewRegistry } from 'treesync/client';
 import { Dashboard, Panel, TREE_NAME, types } from '../types.js';
@@ -42,11 +43,14 @@ const client = new SyncClient({ url: location.origin, types });
 client.on('welcome', () => setStatus('live', 'live'));
 client.on('disconnect', () => setStatus('offline', 'offline, reconnecting…'));
 client.on('error', report);
+// Every refused proposal, including edits made offline before a reload (they have no promise left).
+client.on('reject', (error) => report(error));
 
 try {
   const mirror = await client.join(TREE_NAME);
   setStatus('live', 'live');
-  const showSeq = (): void => void (seq.textContent = `seq ${mirror.seq}`);
+  // Edits show at once (pending) and are queued while offline, in sessionStorage across reloads.
+  const showSeq = (): void => void (seq.textContent = mirror.pending > 0 ? `seq ${mirror.seq} · ${mirror.pending} pending` : `seq ${mirror.seq}`);
   mirror.on('batch', showSeq);
   showSeq();
   new ViewRegistry()
