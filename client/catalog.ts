@@ -1,9 +1,24 @@
 /**
  * The client's view of the server's types, built from the welcome message: a type's position
- * is its typeIndex, an attribute's position its index in ops. Kinds come from the wire, so a
- * client works without local type definitions; local definitions only contribute defaults.
+ * is its typeIndex, an attribute's position its index in ops. Kinds and declarative rules come
+ * from the wire, so a client works without local type definitions; a matching local definition
+ * contributes its default and, when its rules are the server's, its custom validators.
  */
-import { ErrorCode, SyncError, fail, isSafeKey, kindToWire, t, type AnyTypeDef, type AttrMap, type AttrSpec, type KindName } from '../shared/index.js';
+import {
+  ErrorCode,
+  SyncError,
+  fail,
+  isSafeKey,
+  kindToWire,
+  rulesFromWire,
+  rulesToWire,
+  t,
+  wireRulesOf,
+  type AnyTypeDef,
+  type AttrMap,
+  type AttrSpec,
+  type KindName,
+} from '../shared/index.js';
 
 /** A type as the client knows it: name, index, attributes in wire order with their kinds. */
 export interface ClientType {
@@ -11,26 +26,51 @@ export interface ClientType {
   readonly index: number;
   readonly attrNames: readonly string[];
   readonly attrIndex: ReadonlyMap<string, number>;
-  /** One declaration per attribute: the kind from the wire, the default from a matching local definition. */
+  /**
+   * One declaration per attribute, what local checks use: the kind and rules from the wire, the
+   * default from a matching local definition; the local declaration itself (its `validate`
+   * functions included) when its kind and declarative rules are the server's.
+   */
   readonly specs: readonly AttrSpec[];
 }
 
+type Scalar = 'string' | 'number' | 'boolean' | 'json';
 const SCALARS = new Set<KindName>(['string', 'number', 'boolean', 'json']);
 const MAX_KIND_DEPTH = 16;
 
-/** Turns a wire kind (`'number'`, `['list', ['dict', 'string']]`) into an attribute declaration with the kind's default. */
-export function specFromWire(kind: unknown, depth = 0): AttrSpec {
-  if (typeof kind === 'string' && SCALARS.has(kind as KindName)) return (t[kind as 'string' | 'number' | 'boolean' | 'json'] as () => AttrSpec)();
+/**
+ * Turns a wire kind (`'number'`, `['list', ['dict', 'string']]`) and its wire rules, if any, into
+ * an attribute declaration with the kind's default. BAD_MESSAGE on junk.
+ */
+export function specFromWire(kind: unknown, rules?: unknown, depth = 0): AttrSpec {
+  if (typeof kind === 'string' && SCALARS.has(kind as KindName)) {
+    return (t[kind as Scalar] as (def: undefined, rules: unknown) => AttrSpec)(undefined, rulesFromWire(kind as Scalar, rules));
+  }
   if (Array.isArray(kind) && kind.length === 2 && depth < MAX_KIND_DEPTH) {
-    const of = specFromWire(kind[1], depth + 1);
-    if (kind[0] === 'dict') return t.dict(of);
-    if (kind[0] === 'list') return t.list(of);
+    const container: unknown = kind[0];
+    if (container === 'dict' || container === 'list') {
+      const of = specFromWire(kind[1], wireRulesOf(rules), depth + 1);
+      const own = rulesFromWire(container, rules) as never;
+      return container === 'dict' ? t.dict(of, undefined, own) : t.list(of, undefined, own);
+    }
   }
   return fail(ErrorCode.BAD_MESSAGE, `unknown wire kind ${JSON.stringify(kind)}`);
 }
 
 function sameKind(a: AttrSpec, b: AttrSpec): boolean {
   return JSON.stringify(kindToWire(a)) === JSON.stringify(kindToWire(b));
+}
+
+function sameRules(a: AttrSpec, b: AttrSpec): boolean {
+  return JSON.stringify(rulesToWire(a)) === JSON.stringify(rulesToWire(b));
+}
+
+/** What local checks use for one attribute: see {@link ClientType.specs}. */
+function merge(declared: AttrSpec | undefined, wire: AttrSpec): AttrSpec {
+  if (declared === undefined || !sameKind(declared, wire)) return wire;
+  if (sameRules(declared, wire)) return declared;
+  // The definitions differ (another version): the server's rules, without local validators, which may not be the server's.
+  return { ...wire, default: declared.default };
 }
 
 function parseType(raw: unknown, index: number, local: ReadonlyMap<string, AnyTypeDef>): ClientType {
@@ -43,12 +83,16 @@ function parseType(raw: unknown, index: number, local: ReadonlyMap<string, AnyTy
   const specs: AttrSpec[] = [];
   for (const raw2 of raw[1] as unknown[]) {
     const attr = raw2 as unknown[];
-    if (!Array.isArray(raw2) || attr.length !== 2 || typeof attr[0] !== 'string' || !isSafeKey(attr[0])) fail(ErrorCode.BAD_MESSAGE, `bad attribute in type ${name}`, name);
+    // [name, kind] or [name, kind, rules]: servers without rules send the former.
+    if (!Array.isArray(raw2) || (attr.length !== 2 && attr.length !== 3) || typeof attr[0] !== 'string' || !isSafeKey(attr[0])) {
+      fail(ErrorCode.BAD_MESSAGE, `bad attribute in type ${name}`, name);
+    }
     const attrName = attr[0];
-    const wire = specFromWire(attr[1]);
+    if (attr.length === 3 && (typeof attr[2] !== 'object' || attr[2] === null || Array.isArray(attr[2]))) fail(ErrorCode.BAD_MESSAGE, `bad rules of ${name}.${attrName}`, attrName);
+    const wire = specFromWire(attr[1], attr[2]);
     const declared = (def?.attrs as AttrMap | undefined)?.[attrName];
     attrNames.push(attrName);
-    specs.push(declared !== undefined && sameKind(declared, wire) ? declared : wire);
+    specs.push(merge(declared, wire));
   }
   return { name, index, attrNames, attrIndex: new Map(attrNames.map((n, i) => [n, i] as const)), specs };
 }

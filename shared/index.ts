@@ -15,6 +15,7 @@ export {
   kindToWire,
   typeToWire,
   type AttrSpec,
+  type AttrRules,
   type AttrMap,
   type AnyTypeDef,
   type AttrsOfKind,
@@ -22,9 +23,25 @@ export {
   type TypeDef,
   type Values,
   type ValueOf,
+  type Validator,
+  type WireAttr,
   type WireKind,
   type WireType,
 } from './schema.js';
+export {
+  jsonByteLength,
+  rulesFromWire,
+  rulesToWire,
+  wireRulesOf,
+  type BooleanRules,
+  type DictRules,
+  type JsonRules,
+  type ListRules,
+  type NumberRules,
+  type StringRules,
+  type WirePattern,
+  type WireRules,
+} from './rules.js';
 export { copyValue, copyElement, copyJson, detach, MAX_JSON_DEPTH } from './values.js';
 export {
   OP,

@@ -4,8 +4,9 @@
  */
 import { ErrorCode, fail, unreachable } from './errors.js';
 import type { Json, JsonObject } from './json.js';
-import { isSafeKey, type AttrSpec } from './schema.js';
-import { copyElement, copyValue } from './values.js';
+import { checkItemCount, checkKeyCount, checkKeyPattern, checkScalar, hasKeys, runValidator } from './rules.js';
+import { isSafeKey, type AttrRules, type AttrSpec } from './spec.js';
+import { copyElement, copyValue, detach } from './values.js';
 
 /** Operation codes: the first element of every operation tuple. */
 export const OP = {
@@ -85,9 +86,10 @@ function checkKey(key: string, ref: string): void {
 }
 
 /**
- * Validates a topic operation against the attribute's kind and current value, and returns
- * it with its values replaced by validated copies. Throws WRONG_KIND, BAD_VALUE, BAD_INDEX
- * or BAD_KEY, naming the attribute.
+ * Validates a topic operation against the attribute's kind, rules and current value, and returns
+ * it with its values replaced by validated copies. Throws WRONG_KIND, BAD_VALUE, BAD_INDEX,
+ * BAD_KEY or INVALID, naming the attribute. `current` is left as it was (a dict or list
+ * validator sees the value after the op: see {@link validateAfter}).
  */
 export function checkTopicOp(s: AttrSpec, current: unknown, op: TopicOp, attr: string): TopicOp {
   if (!ACCEPTS[s.kind].has(op[0])) fail(ErrorCode.WRONG_KIND, `${OP_NAMES[op[0]] ?? op[0]} is not an operation of a ${s.kind} attribute`, attr);
@@ -95,43 +97,89 @@ export function checkTopicOp(s: AttrSpec, current: unknown, op: TopicOp, attr: s
     case OP.set:
       return [op[0], op[1], op[2], copyValue(s, op[3], attr)];
     case OP.add: {
+      const rules = s.rules;
       if (typeof op[3] !== 'number' || !Number.isFinite(op[3])) fail(ErrorCode.BAD_VALUE, 'add needs a finite number', attr);
-      if (!Number.isFinite((current as number) + op[3])) fail(ErrorCode.BAD_VALUE, 'the sum is not finite', attr);
+      const sum = (current as number) + op[3];
+      if (!Number.isFinite(sum)) fail(ErrorCode.BAD_VALUE, 'the sum is not finite', attr);
+      if (rules !== undefined) checkScalar(rules, 'number', sum, attr);
       return op;
     }
-    case OP.put:
+    case OP.put: {
+      const rules = s.rules;
       checkKey(op[3], attr);
-      return [op[0], op[1], op[2], op[3], copyElement(s, op[4], attr)];
+      if (rules !== undefined) {
+        checkKeyPattern(rules, op[3], attr);
+        // A new key must find room: count the keys up to maxKeys, no further.
+        if (rules.maxKeys !== undefined && !Object.hasOwn(current as object, op[3]) && hasKeys(current as object, rules.maxKeys)) {
+          checkKeyCount(rules, rules.maxKeys + 1, attr);
+        }
+      }
+      const checked: PutOp = [op[0], op[1], op[2], op[3], copyElement(s, op[4], attr, 1, op[3])];
+      if (rules !== undefined) validateAfter(rules, current, checked, attr);
+      return checked;
+    }
     case OP.delete:
       checkKey(op[3], attr);
       if (!Object.hasOwn(current as object, op[3])) fail(ErrorCode.BAD_KEY, `no key ${JSON.stringify(op[3])}`, attr);
+      if (s.rules !== undefined) validateAfter(s.rules, current, op, attr);
       return op;
     case OP.insert: {
+      const rules = s.rules;
       const list = current as readonly Json[];
       const index = op[3] === -1 ? list.length : op[3];
       checkIndex(index, list.length, attr);
       if (!Array.isArray(op[4]) || op[4].length === 0) fail(ErrorCode.BAD_VALUE, 'insert needs a non-empty array of items', attr);
-      return [op[0], op[1], op[2], index, Array.from(op[4], (item) => copyElement(s, item, attr))];
+      if (rules !== undefined) checkItemCount(rules, list.length + op[4].length, attr);
+      const checked: InsertOp = [op[0], op[1], op[2], index, Array.from(op[4], (item, k) => copyElement(s, item, attr, 1, index + k))];
+      if (rules !== undefined) validateAfter(rules, current, checked, attr);
+      return checked;
     }
     case OP.remove: {
       const list = current as readonly Json[];
       checkIndex(op[3], list.length - 1, attr);
       if (!Number.isSafeInteger(op[4]) || op[4] < 1 || op[3] + op[4] > list.length) fail(ErrorCode.BAD_INDEX, `count ${String(op[4])} outside 1..${list.length - op[3]}`, attr);
+      if (s.rules !== undefined) validateAfter(s.rules, current, op, attr);
       return op;
     }
     case OP.listMove: {
       const list = current as readonly Json[];
       checkIndex(op[3], list.length - 1, attr);
       checkIndex(op[4], list.length - 1, attr);
+      if (s.rules !== undefined) validateAfter(s.rules, current, op, attr);
       return op;
     }
     case OP.replace: {
+      const rules = s.rules;
       const list = current as readonly Json[];
       checkIndex(op[3], list.length - 1, attr);
-      return [op[0], op[1], op[2], op[3], copyElement(s, op[4], attr)];
+      const checked: ReplaceOp = [op[0], op[1], op[2], op[3], copyElement(s, op[4], attr, 1, op[3])];
+      if (rules !== undefined) validateAfter(rules, current, checked, attr);
+      return checked;
     }
     default:
       return unreachable(op);
+  }
+}
+
+/**
+ * Runs a dict's or list's `validate` on the value a checked op would leave, without copying the
+ * container: the op is applied to `current` in place, the validator runs, and the op is undone
+ * (whatever the validator does), so the cost is the op twice plus the validator. Two cases copy the
+ * container (shallowly, O(size)) instead: a frozen one (an immer state on the client) and a dict
+ * `delete` (putting a key back would move it to the end of the key order).
+ */
+function validateAfter(rules: AttrRules, current: unknown, op: TopicOp, attr: string): void {
+  if (rules.validate === undefined) return;
+  if (op[0] === OP.delete || Object.isFrozen(current)) {
+    runValidator(rules, applyTopicOp(detach(current), op), attr);
+    return;
+  }
+  const inverse = invertTopicOp(current, op);
+  applyTopicOp(current, op);
+  try {
+    runValidator(rules, current, attr);
+  } finally {
+    applyTopicOp(current, inverse);
   }
 }
 

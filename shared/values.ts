@@ -1,10 +1,11 @@
 /**
  * Validating copies of attribute values: a value that enters a tree is checked against
- * its kind and copied, so no caller keeps a reference into the tree's state.
+ * its kind and its rules, and copied, so no caller keeps a reference into the tree's state.
  */
 import { ErrorCode, fail } from './errors.js';
 import type { Json } from './json.js';
-import { isSafeKey, type AttrSpec } from './schema.js';
+import { checkItemCount, checkKeyCount, checkKeyPattern, checkScalar, runValidator } from './rules.js';
+import { isSafeKey, type AttrSpec } from './spec.js';
 
 /** How deep a JSON value may nest; deeper is BAD_VALUE (guards the stack). */
 export const MAX_JSON_DEPTH = 64;
@@ -49,47 +50,66 @@ export function copyJson(value: unknown, ref: string | number, depth = 0): Json 
 }
 
 /**
- * Checks `value` against an attribute's kind and returns a fresh copy.
- * Throws a SyncError (BAD_VALUE, BAD_KEY) naming `ref` (the attribute) otherwise.
+ * Checks `value` against an attribute's kind and rules (those of its elements too) and returns a
+ * fresh copy. Throws a SyncError (BAD_VALUE, BAD_KEY, INVALID) naming `ref` (the attribute)
+ * otherwise. `at`, an element's index or key, only labels an INVALID message (`tags[3]: ...`).
  */
-export function copyValue(s: AttrSpec, value: unknown, ref: string | number, depth = 0): Json {
+export function copyValue(s: AttrSpec, value: unknown, ref: string | number, depth = 0, at?: string | number): Json {
   switch (s.kind) {
     case 'string':
       if (typeof value !== 'string') fail(ErrorCode.BAD_VALUE, `expected a string, got ${describe(value)}`, ref);
+      if (s.rules !== undefined) checkScalar(s.rules, 'string', value, ref, at);
       return value;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(ErrorCode.BAD_VALUE, `expected a finite number, got ${describe(value)}`, ref);
+      if (s.rules !== undefined) checkScalar(s.rules, 'number', value, ref, at);
       return value;
     case 'boolean':
       if (typeof value !== 'boolean') fail(ErrorCode.BAD_VALUE, `expected a boolean, got ${describe(value)}`, ref);
+      if (s.rules !== undefined) checkScalar(s.rules, 'boolean', value, ref, at);
       return value;
-    case 'json':
-      return copyJson(value, ref, depth);
+    case 'json': {
+      const out = copyJson(value, ref, depth);
+      if (s.rules !== undefined) checkScalar(s.rules, 'json', out, ref, at);
+      return out;
+    }
     case 'dict': {
+      const rules = s.rules;
       if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) {
         fail(ErrorCode.BAD_VALUE, `expected a dict, got ${describe(value)}`, ref);
       }
       if (depth >= MAX_JSON_DEPTH) fail(ErrorCode.BAD_VALUE, `nested deeper than ${MAX_JSON_DEPTH}`, ref);
+      const keys = Object.keys(value);
+      if (rules !== undefined) checkKeyCount(rules, keys.length, ref, at);
       const out: Record<string, Json> = {};
-      for (const key of Object.keys(value)) {
+      for (const key of keys) {
         if (!isSafeKey(key)) fail(ErrorCode.BAD_KEY, `forbidden key ${JSON.stringify(key)}`, ref);
-        out[key] = copyElement(s, (value as Record<string, unknown>)[key], ref, depth + 1);
+        if (rules !== undefined) checkKeyPattern(rules, key, ref);
+        out[key] = copyElement(s, (value as Record<string, unknown>)[key], ref, depth + 1, key);
       }
+      if (rules !== undefined) runValidator(rules, out, ref, at);
       return out;
     }
     case 'list': {
+      const rules = s.rules;
       if (!Array.isArray(value)) fail(ErrorCode.BAD_VALUE, `expected a list, got ${describe(value)}`, ref);
       if (depth >= MAX_JSON_DEPTH) fail(ErrorCode.BAD_VALUE, `nested deeper than ${MAX_JSON_DEPTH}`, ref);
+      // The count first: a list far too long is refused before any of it is copied.
+      if (rules !== undefined) checkItemCount(rules, value.length, ref, at);
       const out: Json[] = new Array<Json>(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = copyElement(s, value[i], ref, depth + 1);
+      for (let i = 0; i < value.length; i++) out[i] = copyElement(s, value[i], ref, depth + 1, i);
+      if (rules !== undefined) runValidator(rules, out, ref, at);
       return out;
     }
   }
 }
 
-/** Checks one element of a dict or list against the container's element kind. */
-export function copyElement(container: AttrSpec, value: unknown, ref: string | number, depth = 1): Json {
-  return container.of === undefined ? copyJson(value, ref, depth) : copyValue(container.of, value, ref, depth);
+/**
+ * Checks one element of a dict or list against the container's element kind and its rules.
+ * `at`, the element's index or key, only labels an INVALID message (`tags[3]: ...`).
+ */
+export function copyElement(container: AttrSpec, value: unknown, ref: string | number, depth = 1, at?: string | number): Json {
+  return container.of === undefined ? copyJson(value, ref, depth) : copyValue(container.of, value, ref, depth, at);
 }
 
 function describe(value: unknown): string {
