@@ -102,9 +102,10 @@ function parentsFirst(created: readonly ObjectId[], state: TreeState): ObjectId[
  * Applies scribes `firstSeq ..` to `prev` (whose seq must be firstSeq - 1). Throws a SyncError on
  * an op that does not fit the state (the mirror then resynchronizes); `prev` is never changed.
  * `pending`: the ops are this client's own, not yet confirmed; the state keeps `prev.seq` and
- * every applied op is marked pending (with seq `prev.seq`).
+ * every applied op is marked pending (with seq `prev.seq`). `lastSeq`: a filtered batch (the server
+ * left out what this client may not see) that brings the state to `lastSeq`; its ops carry that seq.
  */
-export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: number, ops: readonly Op[], origins?: readonly string[], pending = false): StateDiff {
+export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: number, ops: readonly Op[], origins?: readonly string[], pending = false, lastSeq?: number): StateDiff {
   const created: ObjectId[] = [];
   const createdSet = new Set<ObjectId>();
   const destroyed: DestroyEvent[] = [];
@@ -180,11 +181,11 @@ export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: numb
           const key = `${String(op[1])}:${name}`;
           let change = changes.get(key);
           if (change === undefined) changes.set(key, (change = { id: op[1], attr: name, ops: [] }));
-          change.ops.push(pending ? { op: checked, seq: prev.seq, origin: origins?.[i] ?? SERVER_ORIGIN, pending } : { op, seq: firstSeq + i, origin: origins?.[i] ?? SERVER_ORIGIN });
+          change.ops.push(pending ? { op: checked, seq: prev.seq, origin: origins?.[i] ?? SERVER_ORIGIN, pending } : { op, seq: lastSeq ?? firstSeq + i, origin: origins?.[i] ?? SERVER_ORIGIN });
         }
       }
     });
-    if (!pending) draft.seq = firstSeq + ops.length - 1;
+    if (!pending) draft.seq = lastSeq ?? firstSeq + ops.length - 1;
   });
 
   const moved: MoveEvent[] = [];

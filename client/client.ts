@@ -346,9 +346,9 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         case ServerEvent.joined:
           return this.#onJoined(args[0]);
         case ServerEvent.batch: {
-          const [ref, firstSeq, ops, origins] = args;
+          const [ref, firstSeq, ops, origins, lastSeq] = args;
           const mirror = isInt(ref) ? this.#byRef.get(ref) : undefined;
-          if (mirror !== undefined && isInt(firstSeq)) this.#inboxes.get(mirror)?.batch(firstSeq, ops, origins);
+          if (mirror !== undefined && isInt(firstSeq)) this.#inboxes.get(mirror)?.batch(firstSeq, ops, origins, isInt(lastSeq) ? lastSeq : undefined);
           return;
         }
         case ServerEvent.ack: {

@@ -72,8 +72,8 @@ export interface MirrorInbox {
   answered(seq?: number): void;
   /** A `joined` answer; throws a SyncError on a junk snapshot. */
   joined(seq: number, snapshot: unknown): void;
-  /** A batch `b`; junk is logged and heals by a fresh snapshot. */
-  batch(firstSeq: number, ops: unknown, origins: unknown): void;
+  /** A batch `b` (`lastSeq` for a filtered one); junk is logged and heals by a fresh snapshot. */
+  batch(firstSeq: number, ops: unknown, origins: unknown, lastSeq?: number): void;
   /** A join was sent: drop batches until its answer. */
   rejoining(): void;
   /** The mirror was left or its client closed. */
@@ -147,7 +147,7 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
         this.#reconcile();
       },
       joined: (seq, snapshot) => this.#joined(seq, snapshot),
-      batch: (firstSeq, ops, origins) => this.#batch(firstSeq, ops, origins),
+      batch: (firstSeq, ops, origins, lastSeq) => this.#batch(firstSeq, ops, origins, lastSeq),
       rejoining: () => void (this.#resyncing = true),
       close: () => this.#close(),
     });
@@ -384,7 +384,7 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     this.#reconcile();
   }
 
-  #batch(firstSeq: number, rawOps: unknown, rawOrigins: unknown): void {
+  #batch(firstSeq: number, rawOps: unknown, rawOrigins: unknown, lastSeq: number | undefined): void {
     const prev = this.#confirmed;
     if (prev === undefined || this.#resyncing || this.#closed) return;
     if (firstSeq > prev.seq + 1) {
@@ -394,11 +394,16 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     let diff: StateDiff;
     try {
       if (!Array.isArray(rawOps)) fail(ErrorCode.BAD_MESSAGE, 'batch ops are not an array');
-      const skip = prev.seq + 1 - firstSeq;
-      if (skip >= rawOps.length) return;
+      if (lastSeq !== undefined) {
+        // Filtered: its ops do not map one to one onto seqs, so it applies whole or not at all.
+        if (lastSeq <= prev.seq) return;
+        if (firstSeq !== prev.seq + 1 || lastSeq < firstSeq) fail(ErrorCode.BAD_MESSAGE, `a filtered batch ${firstSeq}..${lastSeq} does not follow seq ${prev.seq}`);
+      }
+      const skip = lastSeq === undefined ? prev.seq + 1 - firstSeq : 0;
+      if (lastSeq === undefined && skip >= rawOps.length) return;
       const origins = expandOrigins(rawOrigins, rawOps.length)?.slice(skip);
       const ops = rawOps.slice(skip).map((op: unknown, i) => parseOp(op, i));
-      diff = applyBatch(prev, this.#catalog(), prev.seq + 1, ops, origins);
+      diff = applyBatch(prev, this.#catalog(), prev.seq + 1, ops, origins, false, lastSeq);
       const me = this.#host.origin();
       origins?.forEach((origin, i) => {
         if (origin === me) this.#ownMax = Math.max(this.#ownMax, prev.seq + 1 + i);

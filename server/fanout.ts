@@ -4,6 +4,7 @@
  * still delivered, in order; a transaction never straddles two batches.
  */
 import type { BatchArgs, Op } from '../shared/index.js';
+import type { TxnStreams } from './visibility.js';
 import { SERVER_ORIGIN } from '../shared/index.js';
 
 /** How long a refused batch waits before it is offered again. */
@@ -26,6 +27,8 @@ export interface FlushOptions {
 /** Buffers one tree's committed scribes and decides when to send them. */
 export class Fanout {
   #ops: Op[] = [];
+  /** With visibility: each pending transaction's per-audience streams. */
+  #txns: TxnStreams[] = [];
   #runs: [number, string][] = [];
   #firstSeq = 0;
   #fromClients = false;
@@ -38,8 +41,8 @@ export class Fanout {
 
   constructor(
     readonly ref: number,
-    /** Sends a batch; returns false to refuse it for now (the store is not durable): it is kept and retried. */
-    readonly send: (args: BatchArgs) => boolean,
+    /** Sends a batch (with its transactions' streams, under visibility); returns false to refuse it for now (the store is not durable): it is kept and retried. */
+    readonly send: (args: BatchArgs, txns: readonly TxnStreams[]) => boolean,
     options: FlushOptions = {},
   ) {
     this.#mode = options.mode ?? 'adaptive';
@@ -53,8 +56,9 @@ export class Fanout {
   }
 
   /** Adds a committed transaction's scribes and schedules a flush. */
-  push(firstSeq: number, ops: readonly Op[], origin: string): void {
+  push(firstSeq: number, ops: readonly Op[], origin: string, streams?: TxnStreams): void {
     if (this.#ops.length === 0) this.#firstSeq = firstSeq;
+    if (streams !== undefined) this.#txns.push(streams);
     for (const op of ops) this.#ops.push(op);
     const last = this.#runs[this.#runs.length - 1];
     if (last !== undefined && last[1] === origin) last[0] += ops.length;
@@ -69,7 +73,7 @@ export class Fanout {
     if (this.#ops.length === 0) return;
     const args: BatchArgs = this.#fromClients ? [this.ref, this.#firstSeq, this.#ops, this.#runs] : [this.ref, this.#firstSeq, this.#ops];
     const start = performance.now();
-    if (!this.send(args)) {
+    if (!this.send(args, this.#txns)) {
       // Nothing was sent: keep the batch (later commits append to it) and try again shortly.
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -78,6 +82,7 @@ export class Fanout {
       return;
     }
     this.#ops = [];
+    this.#txns = [];
     this.#runs = [];
     this.#fromClients = false;
     this.#lastEnd = performance.now();

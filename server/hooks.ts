@@ -79,6 +79,18 @@ export interface OpContext {
   readonly op: Op;
 }
 
+/** Who sees what: the rules of `Hooks.visibility`. */
+export interface VisibilityRules {
+  /**
+   * Per type name: the scope key of an object of that type, from its state (e.g. its `owner` or
+   * `team` attribute); undefined: it has no scope of its own. Re-read after every change to the
+   * object, so keep it cheap. A rule that throws hides the object from everyone.
+   */
+  readonly scopes: Readonly<Record<string, (object: ServerObject) => string | undefined>>;
+  /** Whether a principal may see the objects of a scope (and their subtrees). Cached per session and scope until {@link SyncHost.refreshVisibility}. */
+  readonly canSee: (principal: Principal, scope: string) => boolean;
+}
+
 /** Per-type rules for {@link Hooks.types}: each answers whether the principal may do it; absent means yes. */
 export interface TypeRules {
   /** Create an object of this type (ctx.object is the parent). */
@@ -116,4 +128,14 @@ export interface Hooks {
   readonly canApply?: (ctx: OpContext) => boolean;
   /** Per type name: rules for create, destroy, move and attribute changes (see {@link TypeRules}). */
   readonly types?: Readonly<Record<string, TypeRules>>;
+  /**
+   * Who sees which objects: per type a scope rule, and whether a principal sees a scope. Clients
+   * receive only what they may see, in snapshots and live batches; see {@link VisibilityRules}.
+   * @example
+   * visibility: {
+   *   scopes: { Note: (note) => `team:${note.get('team')}` },
+   *   canSee: (principal, scope) => scope === `team:${String(principal['team'])}`,
+   * }
+   */
+  readonly visibility?: VisibilityRules;
 }

@@ -23,7 +23,8 @@ import { Fanout, type FlushOptions } from './fanout.js';
 import type { Hooks, Principal } from './hooks.js';
 import { TypeRegistry } from './registry.js';
 import { Session } from './session.js';
-import { silentLogger, type Broadcast, type Logger, type SessionLink } from './transport.js';
+import { sendToEach, silentLogger, type Broadcast, type Logger, type SendTo, type SessionLink } from './transport.js';
+import { TreeVisibility, type TxnStreams, type Viewer } from './visibility.js';
 import { Tree } from './tree.js';
 import { Persistence } from './persistence.js';
 import type { Store } from './store/store.js';
@@ -96,7 +97,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
   readonly hooks: Hooks;
   readonly logger: Logger;
   readonly sessions = new Set<Session>();
-  readonly #trees = new Map<string, { tree: Tree; fanout: Fanout }>();
+  readonly #trees = new Map<string, { tree: Tree; fanout: Fanout; visibility: TreeVisibility | undefined }>();
   readonly #records = new Map<string, ClientRecord>();
   /** Client ids with a record in memory and no live session, with when that began, oldest first. */
   readonly #idle = new Map<string, number>();
@@ -115,6 +116,8 @@ export class SyncHost extends EventEmitter<HostEvents> {
   constructor(
     readonly options: HostOptions,
     readonly broadcast: Broadcast,
+    /** Sends to an audience of sessions (visibility); default: each session's link on its own. */
+    readonly sendTo: SendTo = sendToEach,
   ) {
     super();
     this.registry = new TypeRegistry(options.types);
@@ -172,23 +175,93 @@ export class SyncHost extends EventEmitter<HostEvents> {
     return new Tree(name, this.#trees.size + 1, this.registry, rootType, options);
   }
 
-  /** Connects a tree (made or restored) to persistence and fan-out. */
+  /** Connects a tree (made or restored) to persistence, visibility and fan-out. */
   #wire(tree: Tree): void {
+    const rules = this.hooks.visibility;
+    const visibility = rules === undefined ? undefined : new TreeVisibility(tree, rules, (error) => this.logger.error('treesync: a visibility rule threw', error));
+    tree.observer = visibility;
     const fanout = new Fanout(
       tree.ref,
-      (args) => {
+      (args, txns) => {
         // Durable before anyone hears of it: a crash must not take back scribes clients have seen.
         if (this.#persistence?.commit() === false) return false;
-        this.broadcast(tree.room, ServerEvent.batch, args);
+        if (visibility === undefined) this.broadcast(tree.room, ServerEvent.batch, args);
+        else this.#sendFiltered(tree, visibility, args, txns);
         return true;
       },
       this.options.flush,
     );
     tree.on('commit', (firstSeq, ops, origin) => {
       this.#persistence?.committed(tree, firstSeq, ops, origin);
-      fanout.push(firstSeq, ops, origin);
+      fanout.push(firstSeq, ops, origin, visibility?.commit(firstSeq, ops, origin));
     });
-    this.#trees.set(tree.name, { tree, fanout });
+    this.#trees.set(tree.name, { tree, fanout, visibility });
+  }
+
+  /**
+   * Sends a batch under visibility rules: sessions are grouped by what they may receive (their
+   * stream of each transaction, and where their stream stands), and each group's batch is encoded
+   * once. A batch a session receives nothing of is not sent; its next one starts where it stood.
+   */
+  #sendFiltered(tree: Tree, visibility: TreeVisibility, args: readonly unknown[], txns: readonly TxnStreams[]): void {
+    const last = txns[txns.length - 1]?.lastSeq ?? 0;
+    const ids = new Map<readonly Op[], number>();
+    const groups = new Map<string, Viewer[]>();
+    for (const viewer of visibility.viewers) {
+      let key = String(viewer.sentSeq);
+      for (const txn of txns) {
+        const stream = txn.lastSeq > viewer.sentSeq ? txn.streams.get(viewer) : undefined;
+        if (stream === undefined || stream.length === 0) {
+          key += ',-';
+          continue;
+        }
+        let id = ids.get(stream);
+        if (id === undefined) ids.set(stream, (id = ids.size));
+        key += `,${id}`;
+      }
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, [viewer]);
+      else group.push(viewer);
+    }
+    for (const viewers of groups.values()) {
+      const first = viewers[0] as Viewer;
+      const ops: Op[] = [];
+      const runs: [number, string][] = [];
+      let unchanged = first.sentSeq === (args[1] as number) - 1;
+      for (const txn of txns) {
+        if (txn.lastSeq <= first.sentSeq) continue;
+        const stream = txn.streams.get(first);
+        if (stream !== txn.ops) unchanged = false;
+        if (stream === undefined || stream.length === 0) continue;
+        for (const op of stream) ops.push(op);
+        const run = runs[runs.length - 1];
+        if (run !== undefined && run[1] === txn.origin) run[0] += stream.length;
+        else runs.push([stream.length, txn.origin]);
+      }
+      if (ops.length === 0) continue;
+      const links = viewers.map((v) => (v.owner as Session).link);
+      // Everything, as it was: the batch unfiltered. Otherwise its own stream, saying where it ends.
+      if (unchanged) this.sendTo(links, ServerEvent.batch, args);
+      else this.sendTo(links, ServerEvent.batch, [tree.ref, first.sentSeq + 1, ops, runs.every((r) => r[1] === 'server') ? null : runs, last]);
+      for (const v of viewers) v.sentSeq = last;
+    }
+  }
+
+  /** The visibility tracker of a tree, when the host has visibility rules. */
+  visibilityOf(tree: Tree): TreeVisibility | undefined {
+    return this.#trees.get(tree.name)?.visibility;
+  }
+
+  /**
+   * Asks the visibility rules again for a session (its principal changed, or what `canSee` reads
+   * did): each of its trees is sent again as a snapshot of what it may now see, and the client's
+   * mirror shows objects appear and disappear.
+   * @example
+   * session.principal = { ...session.principal, team: 'blue' };
+   * server.host.refreshVisibility(session);
+   */
+  refreshVisibility(session: Session): void {
+    session.refreshVisibility();
   }
 
   /** Runs `fn` once everything written so far is durable (at once without a store). */

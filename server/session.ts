@@ -17,6 +17,7 @@ import {
 import type { Answer, ClientRecord } from './client-records.js';
 import type { Hooks, OpContext, OpKind, Principal, SessionInfo } from './hooks.js';
 import { TokenBucket } from './rate.js';
+import type { TreeVisibility, Viewer } from './visibility.js';
 import type { Logger, SessionLink } from './transport.js';
 import type { Tree } from './tree.js';
 
@@ -37,6 +38,8 @@ export interface SessionHost {
   storedSince(tree: Tree, since: number): { ops: Op[]; origins: string[] } | undefined;
   /** Sends a tree's pending scribes now; false when they could not be made durable (nothing was sent). */
   flush(tree: Tree): boolean;
+  /** The tree's visibility tracker, under visibility rules. */
+  visibilityOf(tree: Tree): TreeVisibility | undefined;
   closed(session: Session): void;
 }
 
@@ -47,6 +50,8 @@ const MAX_HELD = 1_000;
 export class Session implements SessionInfo {
   /** Trees this session has joined, by name. */
   readonly joined = new Map<string, Tree>();
+  /** Under visibility rules: this session's view of each joined tree. */
+  readonly #viewers = new Map<string, Viewer>();
   /** What the authenticate hook said of this session; `{ id: clientId }` without one. Replace it with {@link SyncHost.setPrincipal}. */
   principal: Principal;
   readonly #bucket: TokenBucket;
@@ -90,8 +95,7 @@ export class Session implements SessionInfo {
           return this.#join(msg);
         case 'leave': {
           const tree = this.joined.get(msg.tree);
-          if (tree !== undefined) this.link.leave(tree.room);
-          this.joined.delete(msg.tree);
+          if (tree !== undefined) this.#leave(tree);
           return;
         }
         case 'propose':
@@ -107,9 +111,30 @@ export class Session implements SessionInfo {
   close(): void {
     this.#closed = true;
     this.#held = undefined;
-    for (const tree of this.joined.values()) this.link.leave(tree.room);
-    this.joined.clear();
+    for (const tree of [...this.joined.values()]) this.#leave(tree);
     this.host.closed(this);
+  }
+
+  #leave(tree: Tree): void {
+    this.link.leave(tree.room);
+    this.joined.delete(tree.name);
+    const viewer = this.#viewers.get(tree.name);
+    if (viewer !== undefined) this.host.visibilityOf(tree)?.viewers.delete(viewer);
+    this.#viewers.delete(tree.name);
+  }
+
+  /** Asks the visibility rules again, and sends each joined tree anew as what this session may now see. */
+  refreshVisibility(): void {
+    for (const [name, viewer] of this.#viewers) {
+      const tree = this.joined.get(name);
+      const visibility = tree === undefined ? undefined : this.host.visibilityOf(tree);
+      if (tree === undefined || visibility === undefined || !this.host.flush(tree)) continue;
+      viewer.reset();
+      const all = tree.wireSnapshot();
+      const snapshot = visibility.full(viewer) ? all : visibility.snapshot(viewer, all);
+      this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch, snapshot });
+      viewer.sentSeq = tree.seq;
+    }
   }
 
   #refuse(event: string, args: readonly unknown[], error: SyncError): void {
@@ -185,12 +210,23 @@ export class Session implements SessionInfo {
     if (!this.host.flush(tree)) {
       return this.link.send(ServerEvent.error, new SyncError(ErrorCode.INTERNAL, 'the store is not available; try again', { ref: msg.tree }).toWire());
     }
+    // Under visibility rules, a session that does not see everything gets what it sees, always as a snapshot.
+    const visibility = this.host.visibilityOf(tree);
+    const viewer = visibility === undefined ? undefined : (this.#viewers.get(tree.name) ?? visibility.viewer(this, () => this.principal));
+    if (visibility !== undefined && viewer !== undefined) {
+      this.#viewers.set(tree.name, viewer);
+      visibility.viewers.add(viewer);
+      viewer.sentSeq = tree.seq;
+    }
+    const full = viewer === undefined || visibility === undefined || visibility.full(viewer);
     // A seq from another epoch (a restarted server) names another history: send a snapshot.
-    const sameHistory = msg.since !== undefined && msg.epoch === tree.epoch && msg.since <= tree.seq;
+    const sameHistory = full && msg.since !== undefined && msg.epoch === tree.epoch && msg.since <= tree.seq;
     const missed = sameHistory ? (tree.log.since(msg.since, tree.seq) ?? this.host.storedSince(tree, msg.since)) : undefined;
     const joined = { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch };
     if (missed === undefined) {
-      this.link.send(ServerEvent.joined, { ...joined, snapshot: tree.wireSnapshot() });
+      const all = tree.wireSnapshot();
+      const snapshot = full ? all : visibility.snapshot(viewer, all);
+      this.link.send(ServerEvent.joined, { ...joined, snapshot });
     } else {
       this.link.send(ServerEvent.joined, joined);
       const origins = runs(missed.origins);
@@ -248,7 +284,11 @@ export class Session implements SessionInfo {
       const ids: ObjectId[] = [];
       const ack = (seq: number): Answer => (acked = record.answer(msg.opId, ['ack', ids.length > 0 ? { opId: msg.opId, seq, ids } : { opId: msg.opId, seq }]));
       const check = this.#checker(tree);
-      tree.transact(() => applyProposal(tree, msg.ops, ids, check), this.clientId, ack);
+      // A session that does not see the whole tree proposes in terms of what it sees.
+      const visibility = this.host.visibilityOf(tree);
+      const viewer = this.#viewers.get(tree.name);
+      const translate = visibility === undefined || viewer === undefined || visibility.full(viewer) ? undefined : (op: Op) => visibility.translate(viewer, op);
+      tree.transact(() => applyProposal(tree, msg.ops, ids, check, translate), this.clientId, ack);
       return acked ?? ack(tree.seq);
     } catch (error) {
       // Applied, then something listening to the commit threw: the scribes stand, so does the ack.
@@ -324,7 +364,7 @@ function opContext(session: Session, tree: Tree, op: Op): OpContext | undefined 
 }
 
 /** Applies a proposal's ops, mapping its negative temp ids to the ids its creates got; `check` vets each op first. */
-function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[], check: (op: Op) => void): void {
+function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[], check: (op: Op) => void, translate?: (op: Op) => Op): void {
   const temp = new Map<number, ObjectId>();
   const real = (id: number): ObjectId => {
     if (id >= 0) return id;
@@ -332,7 +372,8 @@ function applyProposal(tree: Tree, ops: readonly Op[], ids: ObjectId[], check: (
     if (mapped === undefined) fail(ErrorCode.UNKNOWN_OBJECT, `temp id ${id} was not created earlier in this proposal`, id);
     return mapped;
   };
-  const apply = (op: Op): ObjectId | undefined => {
+  const apply = (raw: Op): ObjectId | undefined => {
+    const op = translate === undefined ? raw : translate(raw);
     check(op);
     return tree.apply(op);
   };

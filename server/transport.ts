@@ -17,6 +17,14 @@ export interface SessionLink {
 /** Sends one event to every connection in a room, encoded once. */
 export type Broadcast = (room: string, event: string, args: readonly unknown[]) => void;
 
+/** Sends one event to some connections, encoded once (an audience under visibility rules). */
+export type SendTo = (links: readonly SessionLink[], event: string, args: readonly unknown[]) => void;
+
+/** The fallback {@link SendTo}: each link encodes for itself. */
+export const sendToEach: SendTo = (links, event, args) => {
+  for (const link of links) link.send(event, ...args);
+};
+
 /** A logger; library code never calls console. */
 export interface Logger {
   warn(message: string, ...args: unknown[]): void;

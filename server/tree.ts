@@ -41,6 +41,12 @@ interface Tx {
   readonly origin: string;
 }
 
+/** Told of every operation just before it applies inside a transaction, and of a transaction's abort (server/visibility.ts). */
+export interface TreeObserver {
+  before(op: Op): void;
+  abort(): void;
+}
+
 /** Options of a tree. */
 export interface TreeOptions {
   /** How many recent scribes stay in memory for catch-up joins (default 10,000). */
@@ -66,6 +72,8 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   #nextId = 1;
   #tx: Tx | null = null;
   readonly log: ScribeLog;
+  /** Told of each operation before it applies (visibility tracking); none by default. */
+  observer: TreeObserver | undefined = undefined;
   #snapshot: WireObject[] | undefined;
 
   constructor(
@@ -176,6 +184,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
       result = fn();
     } catch (error) {
       for (let i = tx.undo.length - 1; i >= 0; i--) (tx.undo[i] as () => void)();
+      this.observer?.abort();
       throw error;
     } finally {
       this.#tx = null;
@@ -200,6 +209,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   /** Validates and applies one operation (inside a transaction, or as its own). Returns the id it created or acted on. */
   apply(op: Op, origin: string = SERVER_ORIGIN): ObjectId {
     if (this.#tx === null) return this.transact(() => this.apply(op, origin), origin);
+    this.observer?.before(op);
     switch (op[0]) {
       case OP.create:
         return this.#create(op[2], op[3], op[4], op[5]);

@@ -1,0 +1,453 @@
+/**
+ * Per-object visibility. A type's rule gives each of its objects a scope key (or none: it then
+ * inherits); an object is visible to a principal when every scope on its path (itself and its
+ * ancestors) is, so hiding an object hides its subtree. Paths are interned as chains of keys, and
+ * each session caches its verdict per key and chain.
+ *
+ * Each committed transaction is turned, once per distinct audience, into the stream that audience
+ * may receive: ops on objects it cannot see are left out, an object that becomes visible arrives as
+ * creates of its visible subtree (with the values of that moment), one that becomes invisible as a
+ * destroy, and structural indices count only the siblings the audience sees. Sessions that see
+ * every scope of the tree get the transaction unchanged.
+ */
+import { ErrorCode, OP, detach, fail, type Json, type ObjectId, type Op, type WireObject } from '../shared/index.js';
+import type { Principal, VisibilityRules } from './hooks.js';
+import { walk, type Node } from './node.js';
+import type { TreeObserver } from './tree.js';
+import type { ServerObject } from './types.js';
+
+/** The scope keys on an object's path, root first; interned per tree. */
+export interface Chain {
+  readonly id: number;
+  readonly keys: readonly string[];
+}
+
+/** The scope of an object whose rule threw or returned junk: nobody sees it. */
+const HIDDEN = '\u0000hidden';
+
+/** One session's view of a tree's scopes: cached verdicts, and the seq of the last batch it was sent. */
+export class Viewer {
+  readonly #keys = new Map<string, boolean>();
+  readonly #chains = new Map<number, boolean>();
+  /** The last seq this session's stream covered. */
+  sentSeq = 0;
+
+  constructor(
+    /** The session it belongs to. */
+    readonly owner: object,
+    readonly principal: () => Principal,
+    readonly rules: VisibilityRules,
+    readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Whether the session may see objects on this chain. */
+  sees(chain: Chain): boolean {
+    let verdict = this.#chains.get(chain.id);
+    if (verdict === undefined) {
+      verdict = chain.keys.every((key) => this.seesKey(key));
+      this.#chains.set(chain.id, verdict);
+    }
+    return verdict;
+  }
+
+  seesKey(key: string): boolean {
+    let verdict = this.#keys.get(key);
+    if (verdict === undefined) {
+      try {
+        verdict = key !== HIDDEN && this.rules.canSee(this.principal(), key);
+      } catch (error) {
+        // Fail closed: a rule that throws shows nothing.
+        this.onError(error);
+        verdict = false;
+      }
+      this.#keys.set(key, verdict);
+    }
+    return verdict;
+  }
+
+  /** Forgets every verdict (the principal or the rules' inputs changed). */
+  reset(): void {
+    this.#keys.clear();
+    this.#chains.clear();
+  }
+}
+
+/** What the visibility tracker needs of its tree. */
+export interface VisibleTree {
+  readonly rootNode: Node;
+  find(id: ObjectId): Node | undefined;
+  get(id: ObjectId): ServerObject | undefined;
+}
+
+/** One object whose place or visibility a transaction changed. */
+interface Entry {
+  readonly node: Node;
+  /** Its chain before the transaction; null when it did not exist. */
+  readonly before: Chain | null;
+  /** Its chain after; null when it is gone. */
+  readonly after: Chain | null;
+  readonly moved: boolean;
+}
+
+/** A committed transaction as its audiences receive it. */
+export interface TxnStreams {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly origin: string;
+  /** The transaction's ops, unfiltered: the stream of every session that sees all of it. */
+  readonly ops: readonly Op[];
+  /** Per session: its stream of this transaction (the same array for sessions of one audience). */
+  readonly streams: ReadonlyMap<Viewer, readonly Op[]>;
+}
+
+/** Tracks one tree's scopes and turns its transactions into per-audience streams. */
+export class TreeVisibility implements TreeObserver {
+  readonly #chains = new Map<string, Chain>();
+  readonly #empty: Chain;
+  /** Every scope key the tree has used: a session that sees all of them sees everything. */
+  readonly keys = new Set<string>();
+  readonly viewers = new Set<Viewer>();
+  // The current transaction: each touched node's parent and key before it.
+  readonly #origParent = new Map<Node, Node | null>();
+  readonly #origKey = new Map<Node, string | undefined>();
+  readonly #touched = new Set<Node>();
+
+  constructor(
+    readonly tree: VisibleTree,
+    readonly rules: VisibilityRules,
+    readonly onError: (error: unknown) => void,
+  ) {
+    this.#empty = { id: 0, keys: [] };
+    this.#chains.set('', this.#empty);
+    // Learn the keys of a restored tree.
+    walk(tree.rootNode, (n) => void this.keyOf(n));
+  }
+
+  /** A session's view of this tree. */
+  viewer(owner: object, principal: () => Principal): Viewer {
+    return new Viewer(owner, principal, this.rules, this.onError);
+  }
+
+  /** Whether `viewer` sees every scope the tree has: then it gets the tree unfiltered. */
+  full(viewer: Viewer): boolean {
+    for (const key of this.keys) if (!viewer.seesKey(key)) return false;
+    return true;
+  }
+
+  /** The scope key of a node, from its type's rule. */
+  keyOf(node: Node): string | undefined {
+    const rule = this.rules.scopes[node.type.name];
+    if (rule === undefined) return undefined;
+    let key: unknown;
+    try {
+      const handle = this.tree.get(node.id) ?? (node.handle as ServerObject | undefined);
+      key = handle === undefined ? HIDDEN : rule(handle);
+    } catch (error) {
+      this.onError(error);
+      key = HIDDEN;
+    }
+    if (key === undefined) return undefined;
+    const scope = typeof key === 'string' ? key : HIDDEN;
+    this.keys.add(scope);
+    return scope;
+  }
+
+  #intern(keys: string[]): Chain {
+    const name = keys.join('\u0001');
+    let chain = this.#chains.get(name);
+    if (chain === undefined) {
+      chain = { id: this.#chains.size, keys };
+      this.#chains.set(name, chain);
+    }
+    return chain;
+  }
+
+  /** A node's chain now (`memo` caches chains within one computation). */
+  chainOf(node: Node, memo?: Map<Node, Chain>): Chain {
+    const path: Node[] = [];
+    let base = this.#empty;
+    for (let at: Node | null = node; at !== null; at = at.parent) {
+      const known = memo?.get(at);
+      if (known !== undefined) {
+        base = known;
+        break;
+      }
+      path.push(at);
+    }
+    let chain = base;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const n = path[i] as Node;
+      const key = this.keyOf(n);
+      chain = key === undefined ? chain : this.#intern([...chain.keys, key]);
+      memo?.set(n, chain);
+    }
+    return chain;
+  }
+
+  /** A node's chain before the current transaction. */
+  #chainBefore(node: Node): Chain {
+    const keys: string[] = [];
+    for (let at: Node | null = node; at !== null; at = this.#origParent.has(at) ? (this.#origParent.get(at) ?? null) : at.parent) {
+      const key = this.#origKey.has(at) ? this.#origKey.get(at) : this.keyOf(at);
+      if (key !== undefined) keys.push(key);
+    }
+    return keys.length === 0 ? this.#empty : this.#intern(keys.reverse());
+  }
+
+  /** A filtered snapshot for a join: the objects `viewer` sees, parents first. */
+  snapshot(viewer: Viewer, all: readonly WireObject[]): WireObject[] {
+    const memo = new Map<Node, Chain>();
+    const out: WireObject[] = [];
+    for (const object of all) {
+      const node = this.tree.find(object[0]);
+      if (node !== undefined && viewer.sees(this.chainOf(node, memo))) out.push(object);
+    }
+    return out;
+  }
+
+  // TreeObserver: record what a node was before the transaction first touched it.
+  before(op: Op): void {
+    if (op[0] === OP.create) return;
+    const node = this.tree.find(op[1]);
+    if (node === undefined) return;
+    if (op[0] === OP.move) {
+      if (!this.#origParent.has(node)) this.#origParent.set(node, node.parent);
+      this.#touched.add(node);
+    } else if (op[0] === OP.destroy) {
+      this.#touched.add(node);
+    } else if (this.rules.scopes[node.type.name] !== undefined) {
+      if (!this.#origKey.has(node)) this.#origKey.set(node, this.keyOf(node));
+      this.#touched.add(node);
+    }
+  }
+
+  abort(): void {
+    this.#origParent.clear();
+    this.#origKey.clear();
+    this.#touched.clear();
+  }
+
+  /** Turns a committed transaction into the stream of each viewer (one computation per distinct audience). */
+  commit(firstSeq: number, ops: readonly Op[], origin: string): TxnStreams {
+    const created = new Set<ObjectId>();
+    for (const op of ops) if (op[0] === OP.create) created.add(op[1]);
+    const memo = new Map<Node, Chain>();
+    const entries: Entry[] = [];
+    for (const id of created) {
+      const node = this.tree.find(id);
+      if (node !== undefined) entries.push({ node, before: null, after: this.chainOf(node, memo), moved: false });
+    }
+    for (const node of this.#touched) {
+      if (created.has(node.id)) continue;
+      const before = this.#chainBefore(node);
+      const after = node.alive ? this.chainOf(node, memo) : null;
+      const moved = this.#origParent.has(node);
+      if (before === after && !moved) continue;
+      entries.push({ node, before, after, moved });
+    }
+    const parentsBefore = new Map(this.#origParent);
+    this.abort();
+    const targets: Chain[] = [];
+    const seen = new Set<number>();
+    for (const op of ops) {
+      if (op[0] === OP.create || op[0] === OP.destroy || op[0] === OP.move) continue;
+      const node = this.tree.find(op[1]);
+      const chain = node === undefined ? undefined : this.chainOf(node, memo);
+      if (chain !== undefined && !seen.has(chain.id)) {
+        seen.add(chain.id);
+        targets.push(chain);
+      }
+    }
+    // The audiences: sessions that see every chain involved get the transaction as it is.
+    const streams = new Map<Viewer, readonly Op[]>();
+    const bySignature = new Map<string, readonly Op[]>();
+    const context = new Context(this, ops, entries, created, memo, parentsBefore);
+    for (const viewer of this.viewers) {
+      if (entries.length === 0) {
+        // Attribute changes only: a viewer gets those of the objects it sees.
+        let signature = '';
+        for (const chain of targets) signature += viewer.sees(chain) ? '1' : '0';
+        let stream = bySignature.get(signature);
+        if (stream === undefined) {
+          stream = signature.includes('0') ? context.topicOps(viewer, new Set()) : ops;
+          bySignature.set(signature, stream);
+        }
+        streams.set(viewer, stream);
+        continue;
+      }
+      // Structure changed: the stream depends on more of the tree; computed per viewer, shared by full ones.
+      streams.set(viewer, this.full(viewer) ? ops : context.stream(viewer));
+    }
+    return { firstSeq, lastSeq: firstSeq + ops.length - 1, origin, ops, streams };
+  }
+
+  /**
+   * A proposal's op as the server must apply it for a viewer that does not see everything: objects
+   * it cannot see do not exist for it (UNKNOWN_OBJECT), and indices among children count only
+   * the children it sees.
+   */
+  translate(viewer: Viewer, op: Op): Op {
+    const visible = (id: ObjectId): Node => {
+      const node = this.tree.find(id);
+      if (node === undefined || !viewer.sees(this.chainOf(node))) fail(ErrorCode.UNKNOWN_OBJECT, `no object ${String(id)}`, id);
+      return node;
+    };
+    switch (op[0]) {
+      case OP.create: {
+        const parent = visible(op[3]);
+        return [op[0], op[1], op[2], op[3], this.#realIndex(viewer, parent, op[4], null), op[5]];
+      }
+      case OP.destroy:
+        visible(op[1]);
+        return op;
+      case OP.move: {
+        const node = visible(op[1]);
+        const parent = visible(op[2]);
+        return [op[0], op[1], op[2], this.#realIndex(viewer, parent, op[3], node)];
+      }
+      default:
+        visible(op[1]);
+        return op;
+    }
+  }
+
+  /** The index among all children of the `index`-th child `viewer` sees (-1 stays: last). */
+  #realIndex(viewer: Viewer, parent: Node, index: number, moving: Node | null): number {
+    if (index < 0 || !Number.isSafeInteger(index)) return index;
+    const memo = new Map<Node, Chain>();
+    let seen = 0;
+    let at = 0;
+    for (const child of parent.children) {
+      if (child === moving) continue;
+      if (viewer.sees(this.chainOf(child, memo))) {
+        if (seen === index) return at;
+        seen++;
+      }
+      at++;
+    }
+    if (seen === index) return at;
+    return fail(ErrorCode.BAD_INDEX, `index ${String(index)} outside 0..${seen}`, parent.id);
+  }
+}
+
+/** The work shared by the viewers of one transaction. */
+class Context {
+  constructor(
+    readonly vis: TreeVisibility,
+    readonly ops: readonly Op[],
+    readonly entries: readonly Entry[],
+    readonly created: ReadonlySet<ObjectId>,
+    readonly memo: Map<Node, Chain>,
+    /** The parent before the transaction of each node it moved. */
+    readonly parentsBefore: ReadonlyMap<Node, Node | null>,
+  ) {}
+
+  #seesNow(viewer: Viewer, node: Node): boolean {
+    return viewer.sees(this.vis.chainOf(node, this.memo));
+  }
+
+  /** A viewer's stream of a transaction that changed structure. */
+  stream(viewer: Viewer): Op[] {
+    const out: Op[] = [];
+    const vanishing = new Set<Node>();
+    for (const e of this.entries) {
+      if (e.before !== null && viewer.sees(e.before) && (e.after === null || !viewer.sees(e.after))) vanishing.add(e.node);
+    }
+    // Destroys first, only the topmost (before the transaction) of each vanishing subtree.
+    const removed = new Set<Node>();
+    for (const node of vanishing) {
+      if (!this.#insideBefore(node, vanishing)) {
+        out.push([OP.destroy, node.id]);
+        removed.add(node);
+      }
+    }
+    // Then appearances and moves, parents first, by final index within a parent.
+    const placed = this.entries
+      .filter((e) => e.after !== null && viewer.sees(e.after))
+      .map((e) => ({ e, depth: depth(e.node), index: e.node.parent?.children.indexOf(e.node) ?? -1 }))
+      .sort((a, b) => a.depth - b.depth || (a.e.node.parent?.id ?? 0) - (b.e.node.parent?.id ?? 0) || a.index - b.index);
+    const shown = new Set<Node>();
+    for (const { e } of placed) {
+      if (this.#insideNow(e.node, shown)) continue;
+      const parent = e.node.parent;
+      if (parent === null) continue;
+      const wasShown = e.before !== null && viewer.sees(e.before) && !this.#insideBefore(e.node, removed);
+      if (wasShown && !e.moved) continue;
+      const index = this.#visibleIndex(viewer, parent, e.node);
+      if (wasShown) {
+        out.push([OP.move, e.node.id, parent.id, index]);
+        continue;
+      }
+      // It appears: its visible subtree, with the values of this moment.
+      let first = true;
+      walkVisible(e.node, (n) => this.#seesNow(viewer, n), (n) => {
+        shown.add(n);
+        const p = n.parent as Node;
+        const at = first ? index : this.#visibleIndex(viewer, p, n);
+        first = false;
+        const values: Record<string, Json> = {};
+        n.type.attrNames.forEach((name, k) => (values[name] = detach(n.values[k]) as Json));
+        out.push([OP.create, n.id, n.typeIndex, p.id, at, values]);
+      });
+    }
+    for (const op of this.topicOps(viewer, shown)) out.push(op);
+    return out;
+  }
+
+  /** The attribute changes a viewer sees: on objects it sees, not created or shown anew in this transaction. */
+  topicOps(viewer: Viewer, shown: ReadonlySet<Node>): Op[] {
+    const out: Op[] = [];
+    for (const op of this.ops) {
+      if (op[0] === OP.create || op[0] === OP.destroy || op[0] === OP.move) continue;
+      if (this.created.has(op[1])) continue;
+      const node = this.vis.tree.find(op[1]);
+      if (node === undefined || shown.has(node) || !this.#seesNow(viewer, node)) continue;
+      out.push(op);
+    }
+    return out;
+  }
+
+  /** How many children of `parent` before `node` the viewer sees. */
+  #visibleIndex(viewer: Viewer, parent: Node, node: Node): number {
+    let count = 0;
+    for (const child of parent.children) {
+      if (child === node) break;
+      if (this.#seesNow(viewer, child)) count++;
+    }
+    return count;
+  }
+
+  /** Whether an ancestor of `node` (before the transaction) is in `set`. */
+  #insideBefore(node: Node, set: ReadonlySet<Node>): boolean {
+    for (let at = this.#parentBefore(node); at !== null; at = this.#parentBefore(at)) if (set.has(at)) return true;
+    return false;
+  }
+
+  #parentBefore(node: Node): Node | null {
+    return this.parentsBefore.has(node) ? (this.parentsBefore.get(node) ?? null) : node.parent;
+  }
+
+  /** Whether `node` or an ancestor (now) is in `set`. */
+  #insideNow(node: Node, set: ReadonlySet<Node>): boolean {
+    for (let at: Node | null = node; at !== null; at = at.parent) if (set.has(at)) return true;
+    return false;
+  }
+}
+
+function depth(node: Node): number {
+  let d = 0;
+  for (let at = node.parent; at !== null; at = at.parent) d++;
+  return d;
+}
+
+/** Calls `fn` for `node` and its descendants that `sees`, parents first, skipping hidden subtrees. */
+function walkVisible(node: Node, sees: (n: Node) => boolean, fn: (n: Node) => void): void {
+  const stack: Node[] = [node];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    fn(n);
+    for (let i = n.children.length - 1; i >= 0; i--) {
+      const child = n.children[i] as Node;
+      if (sees(child)) stack.push(child);
+    }
+  }
+}
