@@ -6,6 +6,7 @@ import { ErrorCode, SyncError } from './errors.js';
 import { OP, type Op } from './ops.js';
 import { ClientEvent, type ClientMessage, type Limits } from './protocol.js';
 import { isSafeKey } from './schema.js';
+import { isWellFormed } from './spec.js';
 import { MAX_JSON_DEPTH } from './values.js';
 
 const KNOWN_EVENTS: ReadonlySet<string> = new Set(Object.values(ClientEvent));
@@ -70,10 +71,7 @@ export function measureValue(value: unknown, budget: number): number {
   return size;
 }
 
-/** Whether a string is well-formed UTF-16 (no lone surrogates), so it survives UTF-8 storage unchanged. */
-export function isWellFormed(s: string): boolean {
-  return !/\p{Surrogate}/u.test(s);
-}
+export { isWellFormed };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

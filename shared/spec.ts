@@ -60,7 +60,15 @@ export interface AttrSpec<K extends KindName = KindName, V = unknown> {
 
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Whether a key may be used as an attribute, type or dict key: never `__proto__`, `constructor`, `prototype`. */
+/** Whether a string is well-formed UTF-16 (no lone surrogates), so it survives UTF-8 storage and transport unchanged. */
+export function isWellFormed(s: string): boolean {
+  return !/\p{Surrogate}/u.test(s);
+}
+
+/**
+ * Whether a key may be used as an attribute, type or dict key: never `__proto__`, `constructor`,
+ * `prototype`, nor a string with a lone surrogate (it would not survive UTF-8).
+ */
 export function isSafeKey(key: string): boolean {
-  return !FORBIDDEN_NAMES.has(key);
+  return !FORBIDDEN_NAMES.has(key) && isWellFormed(key);
 }

@@ -5,7 +5,7 @@
 import { ErrorCode, fail } from './errors.js';
 import type { Json } from './json.js';
 import { checkItemCount, checkKeyCount, checkKeyPattern, checkScalar, runValidator } from './rules.js';
-import { isSafeKey, type AttrSpec } from './spec.js';
+import { isSafeKey, isWellFormed, type AttrSpec } from './spec.js';
 
 /** How deep a JSON value may nest; deeper is BAD_VALUE (guards the stack). */
 export const MAX_JSON_DEPTH = 64;
@@ -22,11 +22,14 @@ function isPlainObject(v: object): boolean {
 export function copyJson(value: unknown, ref: string | number, depth = 0): Json {
   switch (typeof value) {
     case 'string':
+      if (!isWellFormed(value)) fail(ErrorCode.BAD_VALUE, 'a string with a lone surrogate', ref);
+      return value;
     case 'boolean':
       return value;
     case 'number':
       if (!Number.isFinite(value)) fail(ErrorCode.BAD_VALUE, `not a finite number: ${String(value)}`, ref);
-      return value;
+      // -0 would not survive JSON: every client would hold 0.
+      return value === 0 ? 0 : value;
     case 'object': {
       if (value === null) return null;
       if (depth >= MAX_JSON_DEPTH) fail(ErrorCode.BAD_VALUE, `nested deeper than ${MAX_JSON_DEPTH}`, ref);
@@ -58,12 +61,14 @@ export function copyValue(s: AttrSpec, value: unknown, ref: string | number, dep
   switch (s.kind) {
     case 'string':
       if (typeof value !== 'string') fail(ErrorCode.BAD_VALUE, `expected a string, got ${describe(value)}`, ref);
+      if (!isWellFormed(value)) fail(ErrorCode.BAD_VALUE, 'a string with a lone surrogate', ref);
       if (s.rules !== undefined) checkScalar(s.rules, 'string', value, ref, at);
       return value;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) fail(ErrorCode.BAD_VALUE, `expected a finite number, got ${describe(value)}`, ref);
       if (s.rules !== undefined) checkScalar(s.rules, 'number', value, ref, at);
-      return value;
+      // -0 would not survive JSON: every client would hold 0.
+      return value === 0 ? 0 : value;
     case 'boolean':
       if (typeof value !== 'boolean') fail(ErrorCode.BAD_VALUE, `expected a boolean, got ${describe(value)}`, ref);
       if (s.rules !== undefined) checkScalar(s.rules, 'boolean', value, ref, at);

@@ -54,13 +54,11 @@ describe('copyJson()', () => {
     ['null', null],
     ['true', true],
     ['0', 0],
-    ['-0', -0],
     ['a fraction', -2.5],
     ['the largest number', Number.MAX_VALUE],
     ['the smallest number', Number.MIN_VALUE],
     ['an empty string', ''],
-    ['a lone high surrogate', '\uD800'],
-    ['a lone low surrogate', 'a\uDC00b'],
+    ['a surrogate pair', '\uD83D\uDE00'],
     ['an empty array', []],
     ['an empty object', {}],
     ['a nested value', { a: [1, 'x', null, { b: [true, {}] }], '': 0, 'key with spaces': [[]] }],
@@ -148,10 +146,8 @@ describe('copyValue()', () => {
   const GOOD: [string, AttrSpec, unknown][] = [
     ['string', t.string(), ''],
     ['string', t.string(), 'hello'],
-    ['string', t.string(), '\uD800'],
-    ['string', t.string(), '\uDFFF\uD800'],
+    ['string', t.string(), '\uD83D\uDE00'],
     ['number', t.number(), 0],
-    ['number', t.number(), -0],
     ['number', t.number(), 1e308],
     ['number', t.number(), -Number.MIN_VALUE],
     ['boolean', t.boolean(), true],
@@ -162,7 +158,7 @@ describe('copyValue()', () => {
     ['dict of number', t.dict(t.number()), { a: 1, b: -2.5, '': 0 }],
     ['dict of json', t.dict(t.json()), { a: { b: [null] } }],
     ['list of string', t.list(t.string()), []],
-    ['list of string', t.list(t.string()), ['a', '', '\uDC00']],
+    ['list of string', t.list(t.string()), ['a', '', '\uD83D\uDE00']],
     ['list of dict of number', t.list(t.dict(t.number())), [{ a: 1 }, {}]],
     ['dict of list of boolean', t.dict(t.list(t.boolean())), { a: [true], b: [] }],
   ];
@@ -182,7 +178,22 @@ describe('copyValue()', () => {
     expect(copy[0]).not.toBe(row);
   });
 
+  it('refuses a key with a lone surrogate with BAD_KEY', () => {
+    expect(() => copyValue(t.dict(t.number()), { 'k\uD800': 1 }, 'd')).toThrow(expect.objectContaining({ code: 'BAD_KEY' }));
+    expect(() => copyJson({ '\uDC00': 1 }, 'j')).toThrow(expect.objectContaining({ code: 'BAD_KEY' }));
+  });
+
+  it('turns -0 into 0, which is what JSON carries to every client', () => {
+    expect(Object.is(copyValue(t.number(), -0, 'n'), 0)).toBe(true);
+    expect(Object.is((copyValue(t.dict(t.number()), { a: -0 }, 'd') as Record<string, number>)['a'], 0)).toBe(true);
+    expect(Object.is((copyJson([-0], 'j') as number[])[0], 0)).toBe(true);
+  });
+
   const BAD: [string, AttrSpec, unknown][] = [
+    ['string', t.string(), '\uD800'],
+    ['string', t.string(), '\uDFFF\uD800'],
+    ['list of string', t.list(t.string()), ['a', '', '\uDC00']],
+    ['json', t.json(), { a: 'x\uDC00' }],
     ['string', t.string(), 1],
     ['string', t.string(), null],
     ['string', t.string(), undefined],
