@@ -183,6 +183,44 @@ describe('visibility', () => {
     a.client.close();
   });
 
+  it('fails closed: a scope rule or canSee that throws or returns junk hides the object, and the server stays up', async () => {
+    const errors: unknown[] = [];
+    const { server, url } = await startServer({
+      types,
+      logger: { warn: () => undefined, error: (...args: unknown[]) => void errors.push(args) },
+      hooks: {
+        authenticate: ({ auth }) => PEOPLE[String(auth['who'])] ?? false,
+        visibility: {
+          scopes: {
+            VFolder: (f) => {
+              const name = f.get('name' as never) as string;
+              if (name === 'throws') throw new Error('rule bug');
+              if (name === 'junk') return 42 as unknown as string;
+              return name === 'bad-see' ? 'explode' : undefined;
+            },
+          },
+          canSee: (_principal, scope) => {
+            if (scope === 'explode') throw new Error('canSee bug');
+            return true;
+          },
+        },
+      },
+    });
+    const tree = server.tree('v', Root);
+    const shown = tree.root.create(Folder, { name: 'fine' });
+    const hidden = ['throws', 'junk', 'bad-see'].map((name) => tree.root.create(Folder, { name }).create(Note, { text: `SECRET-${name}` }));
+    const a = join(url, 'red');
+    const mirror = await a.mirror;
+    expect(mirror.get(shown.id)).toBeDefined();
+    for (const note of hidden) expect(mirror.get(note.id)).toBeUndefined();
+    hidden[0]?.attrs['text']?.set('SECRET-later');
+    shown.attrs['name']?.set('still fine');
+    await until(() => mirror.get(shown.id)?.get('name' as never) === 'still fine');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(JSON.stringify(mirror.state)).not.toContain('SECRET');
+    a.client.close();
+  });
+
   it('never leaks, and every mirror converges to its view, under random moves, rescopes and proposals', async () => {
     const { tree, url, frames } = await setup();
     let seed = Number(process.env['TREESYNC_SEED'] ?? Date.now() % 100_000);
