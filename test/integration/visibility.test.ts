@@ -214,7 +214,7 @@ describe('visibility', () => {
     expect(mirror.get(shown.id)).toBeDefined();
     for (const note of hidden) expect(mirror.get(note.id)).toBeUndefined();
     hidden[0]?.attrs['text']?.set('SECRET-later');
-    shown.attrs['name']?.set('still fine');
+    shown.attrs.name.set('still fine');
     await until(() => mirror.get(shown.id)?.get('name' as never) === 'still fine');
     expect(errors.length).toBeGreaterThan(0);
     expect(JSON.stringify(mirror.state)).not.toContain('SECRET');
