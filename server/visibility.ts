@@ -22,6 +22,9 @@ export interface Chain {
   readonly keys: readonly string[];
 }
 
+/** Up to this many scope keys in a tree, viewers are grouped into audiences by their verdicts on all of them. */
+const MAX_SIGNED_KEYS = 1_024;
+
 /** The scope of an object whose rule threw or returned junk: nobody sees it. */
 const HIDDEN = '\u0000hidden';
 
@@ -65,10 +68,28 @@ export class Viewer {
     return verdict;
   }
 
+  #signature: string | undefined;
+  #signedKeys = -1;
+
+  /**
+   * The viewer's verdicts on every key of `keys` (the tree's), as a string: viewers with the same
+   * signature receive the same stream of any transaction, so it is computed (and encoded) once.
+   */
+  signature(keys: ReadonlySet<string>): string {
+    if (this.#signature === undefined || this.#signedKeys !== keys.size) {
+      let sig = '';
+      for (const key of keys) sig += this.seesKey(key) ? '1' : '0';
+      this.#signature = sig;
+      this.#signedKeys = keys.size;
+    }
+    return this.#signature;
+  }
+
   /** Forgets every verdict (the principal or the rules' inputs changed). */
   reset(): void {
     this.#keys.clear();
     this.#chains.clear();
+    this.#signature = undefined;
   }
 }
 
@@ -130,6 +151,7 @@ export class TreeVisibility implements TreeObserver {
 
   /** Whether `viewer` sees every scope the tree has: then it gets the tree unfiltered. */
   full(viewer: Viewer): boolean {
+    if (this.keys.size <= MAX_SIGNED_KEYS) return !viewer.signature(this.keys).includes('0');
     for (const key of this.keys) if (!viewer.seesKey(key)) return false;
     return true;
   }
@@ -261,6 +283,7 @@ export class TreeVisibility implements TreeObserver {
     // The audiences: sessions that see every chain involved get the transaction as it is.
     const streams = new Map<Viewer, readonly Op[]>();
     const bySignature = new Map<string, readonly Op[]>();
+    const byAudience = new Map<string, readonly Op[]>();
     const context = new Context(this, ops, entries, created, memo, parentsBefore);
     for (const viewer of this.viewers) {
       if (entries.length === 0) {
@@ -275,8 +298,19 @@ export class TreeVisibility implements TreeObserver {
         streams.set(viewer, stream);
         continue;
       }
-      // Structure changed: the stream depends on more of the tree; computed per viewer, shared by full ones.
-      streams.set(viewer, this.full(viewer) ? ops : context.stream(viewer));
+      // Structure changed: the stream depends on more of the tree. Computed once per audience
+      // (viewers with the same verdicts on every key), or per viewer when the tree has very many keys.
+      if (this.full(viewer)) {
+        streams.set(viewer, ops);
+        continue;
+      }
+      const signature = this.keys.size <= MAX_SIGNED_KEYS ? viewer.signature(this.keys) : undefined;
+      let stream = signature === undefined ? undefined : byAudience.get(signature);
+      if (stream === undefined) {
+        stream = context.stream(viewer);
+        if (signature !== undefined) byAudience.set(signature, stream);
+      }
+      streams.set(viewer, stream);
     }
     return { firstSeq, lastSeq: firstSeq + ops.length - 1, origin, ops, streams };
   }
