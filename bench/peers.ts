@@ -1,0 +1,342 @@
+/**
+ * `npm run bench:peers`: treesync against Colyseus, ShareDB and raw socket.io on the shared model
+ * of bench/peers/model.ts, in one bounded run.
+ *
+ * For each system with both scripts present (bench/peers/<system>-server.ts and -clients.ts):
+ * - W1 fan-out, M=1,000 objects, N ∈ {50, 200} clients, 1,000 mutations/s (and 5,000 unless
+ *   quick), every variant: a server process (core 0) and a load-client process (core 1); after a
+ *   warm-up both measure one window;
+ * - W3 join of M=10,000 objects (and 100,000 unless quick), 1 and 50 clients at once, every variant.
+ * A script answering `unsupported` skips that row, a failing or silent one fails it (every wait
+ * is bounded and the children are killed), and the run goes on. The rows at 1,000/s come first,
+ * then the joins, then 5,000/s; a row that would pass the time budget is not run.
+ * Writes bench/results/peers.md and bench/results/peers.svg.
+ *
+ * Environment: PEERS_SECONDS (W1 window, default 6; 2 when quick), PEERS_QUICK=1 (a short smoke
+ * run), PEERS_SYSTEMS (default all: treesync,colyseus,sharedb,socketio), PEERS_BUDGET_SECONDS (the
+ * whole run, default 540), PEERS_MIRRORS (treesync SyncClient mirrors among the W1 clients;
+ * default 5 batched, 0 unbatched), BENCH_PIN=0 (no taskset).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Child, sleep, type Reply } from './lib/child.js';
+import { PEERS, W1, W3, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra } from './peers/model.js';
+import { fmt } from './lib/report.js';
+import { renderMarkdown, renderSvg, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
+const QUICK = env('PEERS_QUICK', '0') === '1';
+const SECONDS = Number(env('PEERS_SECONDS', QUICK ? '2' : '6'));
+const WARMUP = Math.min(1, Math.max(0.5, SECONDS / 4));
+const BUDGET_MS = Number(env('PEERS_BUDGET_SECONDS', '540')) * 1000;
+const RATES = QUICK ? [W1.rates[0]] : [...W1.rates];
+const JOIN_OBJECTS = QUICK ? [W3.objects[0]] : [...W3.objects];
+/** Timed join rounds by M and parallel clients (each script adds an untimed warm-up round). */
+const joinRounds = (objects: number, parallel: number): number => (parallel > 1 ? (objects > 10_000 ? 1 : 2) : QUICK || objects > 10_000 ? 3 : 5);
+/** treesync first, then its peers, then the floor: what the budget cuts is the least needed. */
+const SYSTEMS: readonly Peer[] = ['treesync', 'colyseus', 'sharedb', 'socketio'];
+const CHOSEN = env('PEERS_SYSTEMS', SYSTEMS.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s) => s !== '');
+for (const s of CHOSEN) if (!(SYSTEMS as readonly string[]).includes(s)) throw new Error(`unknown system ${s}; one of ${SYSTEMS.join(', ')}`);
+
+const t0 = Date.now();
+const log = (msg: string): void => void process.stderr.write(`[${Math.round((Date.now() - t0) / 1000)} s] ${msg}\n`);
+const left = (): number => BUDGET_MS - (Date.now() - t0);
+/** A wait of at most `ms`, and never past the budget (plus a little, for the report). */
+const bounded = (ms: number): number => Math.max(1_000, Math.min(ms, left() + 5_000));
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const firstLine = (s: string): string => s.split('\n')[0] ?? s;
+const n0 = (x: number): string => x.toLocaleString('en-US');
+
+/**
+ * A child of one system's script, pinned like bench/lib/child.ts's `Child`. Its own class because
+ * a peer script may answer `unsupported` instead of `ready`: `next` awaits any of several reply
+ * types (Child.next drops replies of other types).
+ */
+class PeerChild {
+  static readonly live = new Set<PeerChild>();
+  readonly #proc: ChildProcess;
+  readonly #inbox: Reply[] = [];
+  #wake: (() => void) | undefined;
+  #exited: string | undefined;
+  readonly #done: Promise<void>;
+
+  constructor(
+    readonly script: string,
+    args: readonly string[],
+    cpu: number,
+  ) {
+    const node = [process.execPath, '--import', TSX, fileURLToPath(new URL(`peers/${script}`, import.meta.url)), ...args];
+    const argv = Child.pinned ? ['taskset', '-c', String(cpu), ...node] : node;
+    // The children's stdout goes to stderr, with the progress: stdout carries the report.
+    this.#proc = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, stdio: ['ignore', 2, 2, 'ipc'] });
+    PeerChild.live.add(this);
+    this.#proc.on('message', (m: unknown) => {
+      if (typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string') this.#inbox.push(m as Reply);
+      this.#wake?.();
+    });
+    this.#proc.on('error', (error) => {
+      this.#exited = `${script}: ${error.message}`;
+      this.#wake?.();
+    });
+    this.#done = new Promise((resolve) => {
+      this.#proc.on('exit', (code, signal) => {
+        this.#exited ??= `${script} exited (${signal ?? String(code)})`;
+        PeerChild.live.delete(this);
+        this.#wake?.();
+        resolve();
+      });
+    });
+  }
+
+  send(cmd: 'start' | 'mark' | 'stop' | 'report' | 'exit'): void {
+    if (this.#exited === undefined && this.#proc.connected) this.#proc.send({ cmd });
+  }
+
+  /** The next reply of one of these types (others are dropped); throws on an `error` reply, an exit or the timeout. */
+  async next(types: readonly string[], timeoutMs: number): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.#inbox.shift();
+      if (m !== undefined) {
+        if (m.type === 'error') throw new Error(`${this.script}: ${String(m['message'])}`);
+        if (types.includes(m.type)) return m;
+        continue;
+      }
+      if (this.#exited !== undefined) throw new Error(`${this.#exited} while awaiting ${types.join(' or ')}`);
+      const wait = deadline - Date.now();
+      if (wait <= 0) throw new Error(`${this.script}: no ${types.join(' or ')} within ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Asks the child to exit, kills it by its pid if it lingers, and waits for it. */
+  async stop(): Promise<void> {
+    this.send('exit');
+    const timer = setTimeout(() => this.kill(), 3_000);
+    await this.#done;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
+  }
+}
+
+function killAll(): void {
+  for (const child of PeerChild.live) child.kill();
+}
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+type ServerW1 = ServerReport & W1ServerExtra & Reply;
+type ClientsW1 = ClientsReport & Reply;
+
+async function w1(system: Peer, variant: string, n: number, rate: number): Promise<W1Run> {
+  const base = { system, variant, n, rate };
+  if (left() < (SECONDS + WARMUP + 10) * 1000) return { ...base, status: 'not run', why: 'time budget (PEERS_BUDGET_SECONDS)' };
+  log(`W1 ${system}/${variant}: N=${n}, ${rate}/s, ${SECONDS} s ...`);
+  const server = new PeerChild(`${system}-server.ts`, ['w1', variant, String(W1.objects), String(rate)], 0);
+  let clients: PeerChild | undefined;
+  try {
+    const ready = await server.next(['ready', 'unsupported'], bounded(60_000));
+    if (ready.type === 'unsupported') return { ...base, status: 'unsupported', why: String(ready['why']) };
+    clients = new PeerChild(`${system}-clients.ts`, ['w1', variant, String(ready['port']), String(n)], 1);
+    const joined = await clients.next(['ready', 'unsupported'], bounded(90_000));
+    if (joined.type === 'unsupported') return { ...base, status: 'unsupported', why: String(joined['why']) };
+    server.send('start');
+    await sleep(WARMUP * 1000);
+    server.send('mark');
+    clients.send('mark');
+    await sleep(SECONDS * 1000);
+    server.send('stop');
+    const serverReport = (await server.next(['report'], bounded(30_000))) as ServerW1;
+    // Let what is in flight arrive (a 50 ms batch, a patch interval).
+    await sleep(300);
+    clients.send('report');
+    const clientsReport = (await clients.next(['report'], bounded(30_000))) as ClientsW1;
+    return { ...base, status: 'ok', server: serverReport, clients: clientsReport };
+  } catch (error) {
+    log(`  failed: ${message(error)}`);
+    return { ...base, status: 'failed', why: firstLine(message(error)) };
+  } finally {
+    await Promise.all([server.stop(), clients?.stop()]);
+  }
+}
+
+/** The longest one W3 client process may take, by M: a join row that would take longer is not run. */
+const joinCapMs = (objects: number): number => (objects > 10_000 ? 90_000 : 30_000);
+
+/** One W3 row, with the wall time its client process took (to extrapolate to a larger M). */
+type W3Row = W3Run & { readonly wallSeconds?: number };
+
+/**
+ * The W3 rows of one system's variant at M objects: one server, a client process per `parallel`.
+ * `earlier` are the rows at smaller M: a parallel that failed there is not tried again with more
+ * objects, nor one whose time, extrapolated in proportion to M, would pass its cap or the budget.
+ */
+async function w3(system: Peer, variant: string, objects: number, earlier: readonly W3Row[]): Promise<W3Row[]> {
+  const rows = (status: W3Run['status'], why: string): W3Row[] => W3.parallel.map((parallel) => ({ system, variant, objects, parallel, rounds: 0, status, why }));
+  const before = earlier.filter((r) => r.system === system && r.variant === variant && r.objects < objects);
+  const unsupported = before.find((r) => r.status === 'unsupported');
+  if (unsupported !== undefined) return rows('unsupported', unsupported.why ?? '');
+  /** Why this parallel is not tried at this M, if it is not. */
+  const skip = (parallel: number, rounds: number): string | undefined => {
+    const smaller = before.filter((r) => r.parallel === parallel).sort((a, b) => b.objects - a.objects)[0];
+    if (smaller === undefined) return left() < 10_000 ? 'time budget (PEERS_BUDGET_SECONDS)' : undefined;
+    if (smaller.status === 'failed' || smaller.status === 'not run') return `${smaller.status === 'failed' ? 'failed' : 'not run'} with ${n0(smaller.objects)} objects: ${smaller.why ?? ''}`;
+    if (smaller.wallSeconds === undefined) return undefined;
+    const estimate = (smaller.wallSeconds / (smaller.rounds + 1)) * (objects / smaller.objects) * (rounds + 1) * 1000;
+    const limit = Math.min(joinCapMs(objects), left() - 5_000);
+    if (estimate <= limit) return undefined;
+    const extrapolated = `~${Math.round(estimate / 1000)} s, extrapolated from ${n0(smaller.objects)} objects (${fmt(smaller.wallSeconds)} s)`;
+    return limit < joinCapMs(objects) ? `time budget: ${extrapolated}, ${Math.max(0, Math.round(left() / 1000))} s left` : `${extrapolated}: over the ${joinCapMs(objects) / 1000} s a join row may take`;
+  };
+  const plan = W3.parallel.map((parallel) => {
+    const rounds = joinRounds(objects, parallel);
+    return { parallel, rounds, skip: skip(parallel, rounds) };
+  });
+  if (plan.every((p) => p.skip !== undefined)) return plan.map((p) => ({ system, variant, objects, parallel: p.parallel, rounds: 0, status: 'not run', why: p.skip ?? '' }));
+  log(`W3 ${system}/${variant}: M=${objects} ...`);
+  const server = new PeerChild(`${system}-server.ts`, ['w3', variant, String(objects)], 0);
+  try {
+    const ready = await server.next(['ready', 'unsupported'], bounded(objects > 10_000 ? 120_000 : 60_000));
+    if (ready.type === 'unsupported') return rows('unsupported', String(ready['why']));
+    const heap = ready['heapPerObjectBytes'];
+    const heapPerObjectBytes = typeof heap === 'number' ? { heapPerObjectBytes: heap } : {};
+    const out: W3Row[] = [];
+    for (const { parallel, rounds, skip: planned } of plan) {
+      const base = { system, variant, objects, parallel, rounds, ...heapPerObjectBytes };
+      const why = planned ?? skip(parallel, rounds);
+      if (why !== undefined) {
+        out.push({ ...base, status: 'not run', why });
+        continue;
+      }
+      log(`  ${parallel} at once, ${rounds} rounds ...`);
+      const started = Date.now();
+      const clients = new PeerChild(`${system}-clients.ts`, ['w3', variant, String(ready['port']), String(parallel), String(rounds)], 1);
+      try {
+        const report = await clients.next(['report', 'unsupported'], bounded(joinCapMs(objects)));
+        const wallSeconds = (Date.now() - started) / 1000;
+        if (report.type === 'unsupported') out.push({ ...base, status: 'unsupported', why: String(report['why']) });
+        else out.push({ ...base, status: 'ok', results: (report as JoinReport & Reply).results, wallSeconds });
+      } catch (error) {
+        log(`  failed: ${message(error)}`);
+        out.push({ ...base, status: 'failed', why: firstLine(message(error)) });
+      } finally {
+        await clients.stop();
+      }
+    }
+    return out;
+  } catch (error) {
+    log(`  failed: ${message(error)}`);
+    return rows('failed', firstLine(message(error)));
+  } finally {
+    await server.stop();
+  }
+}
+
+function version(name: string): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadBefore = loadavg();
+  const systems: SystemStatus[] = SYSTEMS.map((system) => {
+    if (!CHOSEN.includes(system)) return { system, ran: false, why: 'not chosen (PEERS_SYSTEMS)' };
+    const missing = ['server', 'clients'].filter((part) => !existsSync(new URL(`peers/${system}-${part}.ts`, import.meta.url)));
+    if (missing.length > 0) return { system, ran: false, why: `scripts missing: ${missing.map((p) => `bench/peers/${system}-${p}.ts`).join(', ')}` };
+    return { system, ran: true };
+  });
+  for (const s of systems) if (!s.ran) log(`${s.system}: skipped, ${s.why ?? ''}`);
+  const present = systems.filter((s) => s.ran).map((s) => s.system);
+
+  const w1Runs: W1Run[] = [];
+  const w3Runs: W3Row[] = [];
+  const fanout = async (rate: number, ns: readonly number[]): Promise<void> => {
+    for (const n of ns) for (const system of present) for (const variant of PEERS[system]) w1Runs.push(await w1(system, variant, n, rate));
+  };
+  // The rows the targets read first (W1 at 1,000/s, the joins), then the heavier rate, N=200 first:
+  // what the budget cuts comes last.
+  const [first, ...more] = RATES;
+  if (first !== undefined) await fanout(first, W1.clients);
+  for (const objects of JOIN_OBJECTS) for (const system of present) for (const variant of PEERS[system]) w3Runs.push(...(await w3(system, variant, objects, w3Runs)));
+  for (const rate of more) await fanout(rate, [...W1.clients].reverse());
+
+  const cpu = cpus();
+  const input = {
+    started,
+    elapsedSeconds: (Date.now() - t0) / 1000,
+    quick: QUICK,
+    seconds: SECONDS,
+    warmup: WARMUP,
+    pinned: Child.pinned,
+    cpu: `${cpu[0]?.model.trim() ?? 'unknown CPU'} × ${cpu.length}`,
+    loadBefore,
+    loadAfter: loadavg(),
+    versions: Object.fromEntries(
+      ['socket.io', '@colyseus/core', '@colyseus/schema', 'sharedb'].flatMap((name) => {
+        const v = version(name);
+        return v === undefined ? [] : [[name, v]];
+      }),
+    ),
+    systems: systems.map((s) => {
+      if (!s.ran) return s;
+      const rows = [...w1Runs, ...w3Runs].filter((r) => r.system === s.system);
+      // A system whose every row answered `unsupported` or failed is reported as skipped.
+      if (rows.length > 0 && rows.every((r) => r.status === 'unsupported')) return { system: s.system, ran: false, why: `every workload answered unsupported (${rows[0]?.why ?? ''})` };
+      if (rows.length > 0 && rows.every((r) => r.status === 'failed')) return { system: s.system, ran: false, why: `every row failed (${rows[0]?.why ?? ''})` };
+      return s;
+    }),
+    w1: w1Runs,
+    w3: w3Runs,
+    objects: W1.objects,
+  };
+  const md = renderMarkdown(input);
+  const svg = renderSvg(input);
+  const dir = fileURLToPath(new URL('results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}peers.md`, svg === undefined ? md.replace(/ · !\[[^\]]*\]\(peers\.svg\)/, ' · no chart: nothing measured at N=200, 1,000/s') : md);
+  if (svg !== undefined) writeFileSync(`${dir}peers.svg`, svg);
+  process.stdout.write(md);
+  log(`written to ${dir}peers.md${svg === undefined ? '' : ' and peers.svg'} (${Math.round((Date.now() - t0) / 1000)} s)`);
+}
+
+// The last guard: whatever hangs, the run ends.
+setTimeout(() => {
+  log('peers: over the time budget by a minute; killing the children');
+  killAll();
+  process.exit(1);
+}, BUDGET_MS + 60_000).unref();
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

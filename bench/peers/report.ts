@@ -1,0 +1,372 @@
+/**
+ * The report of `npm run bench:peers`: bench/results/peers.md (a table per workload, the targets,
+ * what was not measured) and bench/results/peers.svg (server CPU per mutation and p99 per system
+ * at N=200, 1,000 mutations/s), both as plain text built here.
+ */
+import { fmt } from '../lib/report.js';
+import { PEERS, median, type ClientsReport, type JoinResult, type Peer, type ServerReport, type W1ServerExtra } from './model.js';
+
+/** How a row came out. */
+export type Status = 'ok' | 'unsupported' | 'failed' | 'not run';
+
+/** One W1 fan-out run. */
+export interface W1Run {
+  readonly system: Peer;
+  readonly variant: string;
+  readonly n: number;
+  readonly rate: number;
+  readonly status: Status;
+  readonly why?: string;
+  readonly server?: ServerReport & Partial<W1ServerExtra>;
+  readonly clients?: ClientsReport & { readonly [key: string]: unknown };
+}
+
+/** One W3 join run: a server of `objects` objects, `parallel` clients per round. */
+export interface W3Run {
+  readonly system: Peer;
+  readonly variant: string;
+  readonly objects: number;
+  readonly parallel: number;
+  readonly rounds: number;
+  readonly status: Status;
+  readonly why?: string;
+  /** The system's join paths; the first is its headline (what its client library gives an application). */
+  readonly results?: readonly JoinResult[];
+  /** Server heap per object, when the server reported it. */
+  readonly heapPerObjectBytes?: number;
+}
+
+/** Whether a system took part, and why not. */
+export interface SystemStatus {
+  readonly system: Peer;
+  readonly ran: boolean;
+  readonly why?: string;
+}
+
+/** Everything the report shows. */
+export interface PeersInput {
+  readonly started: Date;
+  readonly elapsedSeconds: number;
+  readonly quick: boolean;
+  readonly seconds: number;
+  readonly warmup: number;
+  readonly pinned: boolean;
+  readonly cpu: string;
+  readonly loadBefore: readonly number[];
+  readonly loadAfter: readonly number[];
+  /** Package versions, read from their package.json. */
+  readonly versions: Readonly<Record<string, string>>;
+  readonly systems: readonly SystemStatus[];
+  readonly w1: readonly W1Run[];
+  readonly w3: readonly W3Run[];
+  readonly objects: number;
+}
+
+/** Figures derived from a measured W1 run. */
+export interface W1Figures {
+  readonly achieved: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuUsPerMutation: number;
+  readonly bytesPerMutation: number;
+  /** Mutations received by all clients over N × mutations made in the window. */
+  readonly delivered: number;
+  readonly heapPerObjectBytes: number;
+  readonly saturated: readonly string[];
+  readonly notes: readonly string[];
+  /** Every mutation reached every client: no gap, at least 99% delivered. */
+  readonly complete: boolean;
+}
+
+const ORDER: readonly Peer[] = ['treesync', 'colyseus', 'sharedb', 'socketio'];
+const LABEL: Readonly<Record<Peer, string>> = { treesync: 'treesync', colyseus: 'Colyseus', sharedb: 'ShareDB', socketio: 'socket.io (raw)' };
+const COLOR: Readonly<Record<Peer, string>> = { treesync: '#2b7a3d', colyseus: '#7a4bb0', sharedb: '#c0601a', socketio: '#777777' };
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${fmt(x * 100)}%` : '—';
+}
+
+/** The figures of a W1 run, undefined unless it was measured. */
+export function w1Figures(run: W1Run): W1Figures | undefined {
+  const { server, clients } = run;
+  if (run.status !== 'ok' || server === undefined || clients === undefined) return undefined;
+  const achieved = server.mutations / server.seconds;
+  const delivered = clients.mutations / (run.n * server.mutations);
+  const saturated: string[] = [];
+  if (achieved < 0.95 * run.rate) saturated.push(`rate ${Math.round(achieved)}/s`);
+  if (!(clients.p99Ms <= 100)) saturated.push(`p99 ${fmt(clients.p99Ms)} ms`);
+  const notes = [`server CPU ${pct(server.cpuUs / 1e6 / server.seconds)}`, `tick gap p99 ${fmt(server.tickP99Ms)} ms`];
+  notes.push(clients.gaps > 0 ? `**${clients.gaps} gaps**` : '0 gaps');
+  notes.push(clients.cpuShare > 0.9 ? `**load process saturated** (CPU ${pct(clients.cpuShare)}): latency is partly its own` : `clients CPU ${pct(clients.cpuShare)}`);
+  if (clients.eventLoopP99Ms > 20) notes.push(`clients' loop delay p99 ${fmt(clients.eventLoopP99Ms)} ms`);
+  if (clients.samples === 0 && server.mutations > 0) notes.push('**no samples**: the load process was so far behind that `mark` and `report` reached it together');
+  if (clients.frames > 0) notes.push(`${fmt(clients.mutations / clients.frames)} mut/msg`);
+  const mirrors = clients['mirrors'];
+  if (typeof mirrors === 'number' && mirrors > 0) {
+    notes.push(`${mirrors} SyncClient mirrors: p50 ${fmt(Number(clients['mirrorP50Ms']))} ms, p99 ${fmt(Number(clients['mirrorP99Ms']))} ms`);
+  }
+  return {
+    achieved,
+    p50Ms: clients.p50Ms,
+    p99Ms: clients.p99Ms,
+    cpuUsPerMutation: server.cpuUs / server.mutations,
+    bytesPerMutation: clients.bytes / clients.mutations,
+    delivered,
+    heapPerObjectBytes: server.heapPerObjectBytes ?? NaN,
+    saturated,
+    notes,
+    complete: clients.gaps === 0 && delivered >= 0.99,
+  };
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (cells: readonly string[]): string => `| ${cells.map((c) => c.replaceAll('|', '\\|').replaceAll('\n', ' ')).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)];
+}
+
+function order(system: Peer, variant: string): number {
+  return ORDER.indexOf(system) * 10 + (PEERS[system] as readonly string[]).indexOf(variant);
+}
+
+function n0(x: number): string {
+  return x.toLocaleString('en-US');
+}
+
+/** The headline result of a W3 run (its first path), when it was timed. */
+function headline(run: W3Run): JoinResult | undefined {
+  const first = run.results?.[0];
+  return first !== undefined && first.ms.length > 0 ? first : undefined;
+}
+
+/** The run that is best by `key` (lowest, finite). */
+function best<R>(runs: readonly R[], key: (r: R) => number): R | undefined {
+  let out: R | undefined;
+  for (const r of runs) if (Number.isFinite(key(r)) && (out === undefined || key(r) < key(out))) out = r;
+  return out;
+}
+
+function check(ok: boolean | undefined): string {
+  return ok === undefined ? '—' : ok ? 'PASS' : '**FAIL**';
+}
+
+/** The "Targets" rows of the issue: treesync (default variant) against Colyseus and ShareDB, each at its best variant. */
+function targets(input: PeersInput): string[][] {
+  const at = (system: Peer): { run: W1Run; f: W1Figures }[] =>
+    input.w1.flatMap((run) => {
+      const f = run.system === system && run.n === 200 && run.rate === 1_000 ? w1Figures(run) : undefined;
+      return f === undefined ? [] : [{ run, f }];
+    });
+  const ts = at('treesync').find((x) => x.run.variant === 'batched');
+  const rows: string[][] = [];
+  const who = (x: { run: W1Run }): string => `${LABEL[x.run.system]}/${x.run.variant}`;
+  for (const [metric, key, unit] of [
+    ['server CPU per mutation', (f: W1Figures) => f.cpuUsPerMutation, 'µs'],
+    ['p99 latency', (f: W1Figures) => f.p99Ms, 'ms'],
+  ] as const) {
+    for (const peer of ['colyseus', 'sharedb'] as const) {
+      const other = best(at(peer), (x) => key(x.f));
+      rows.push([
+        `W1 N=200, 1,000/s: treesync ${metric} below ${LABEL[peer]}'s (its best variant)`,
+        ts === undefined || other === undefined
+          ? `treesync ${ts === undefined ? 'not measured' : `${fmt(key(ts.f))} ${unit}`}; ${LABEL[peer]} ${other === undefined ? 'not measured' : `${fmt(key(other.f))} ${unit} (${who(other)})`}`
+          : `${fmt(key(ts.f))} vs ${fmt(key(other.f))} ${unit} (${who(other)}): ${fmt(key(ts.f) / key(other.f))}×`,
+        check(ts === undefined || other === undefined ? undefined : key(ts.f) < key(other.f)),
+      ]);
+    }
+  }
+  const col = best(at('colyseus'), (x) => x.f.bytesPerMutation);
+  rows.push([
+    "W1 N=200, 1,000/s: treesync bytes/mutation/client at or below Colyseus's (its best variant), delivering every scribe",
+    ts === undefined || col === undefined
+      ? `treesync ${ts === undefined ? 'not measured' : `${fmt(ts.f.bytesPerMutation)} B`}; Colyseus ${col === undefined ? 'not measured' : `${fmt(col.f.bytesPerMutation)} B`}`
+      : `${fmt(ts.f.bytesPerMutation)} vs ${fmt(col.f.bytesPerMutation)} B (${who(col)}); treesync delivered ${pct(ts.f.delivered)}, ${ts.run.clients?.gaps ?? '?'} gaps`,
+    check(ts === undefined || col === undefined ? undefined : ts.f.bytesPerMutation <= col.f.bytesPerMutation && ts.f.complete),
+  ]);
+  const sizes = [...new Set(input.w3.map((r) => `${r.objects}/${r.parallel}`))];
+  for (const size of sizes) {
+    const runs = input.w3.filter((r) => `${r.objects}/${r.parallel}` === size);
+    const [objects = 0, parallel = 0] = size.split('/').map(Number);
+    const mine = runs.find((r) => r.system === 'treesync' && headline(r) !== undefined);
+    const others = runs.filter((r) => (r.system === 'colyseus' || r.system === 'sharedb') && headline(r) !== undefined);
+    const mineMs = mine === undefined ? undefined : median(headline(mine)?.ms ?? []);
+    const fastest = best(others, (r) => median(headline(r)?.ms ?? []));
+    const fastestMs = fastest === undefined ? undefined : median(headline(fastest)?.ms ?? []);
+    const missing = ['colyseus', 'sharedb'].filter((p) => !others.some((r) => r.system === p)).map((p) => LABEL[p as Peer]);
+    rows.push([
+      `W3 join of ${n0(objects)} objects, ${parallel} at once: treesync fastest (vs Colyseus and ShareDB)`,
+      `treesync ${mineMs === undefined ? 'not measured' : `${fmt(mineMs)} ms`}; fastest peer ${fastest === undefined || fastestMs === undefined ? 'not measured' : `${fmt(fastestMs)} ms (${LABEL[fastest.system]}/${fastest.variant})`}${missing.length > 0 ? `; not measured: ${missing.join(', ')}` : ''}`,
+      check(mineMs === undefined || fastestMs === undefined || missing.length > 0 ? undefined : mineMs < fastestMs),
+    ]);
+  }
+  return rows;
+}
+
+/** The markdown report. */
+export function renderMarkdown(input: PeersInput): string {
+  const v = (name: string): string => `${name} ${input.versions[name] ?? 'not installed'}`;
+  const out = [
+    '# treesync against its peers (`npm run bench:peers`)',
+    '',
+    `${input.started.toISOString()} · ${input.cpu} · Node ${process.version} · ${['socket.io', '@colyseus/core', '@colyseus/schema', 'sharedb'].map(v).join(' · ')} · load average ${input.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${input.loadAfter.map((l) => l.toFixed(2)).join(' ')} after · ${Math.round(input.elapsedSeconds)} s in all${input.quick ? ' · **quick run** (PEERS_QUICK=1)' : ''}`,
+    ...(Math.max(input.loadBefore[0] ?? 0, input.loadAfter[0] ?? 0) > 1
+      ? ['', '**The machine was busy around this run (1-minute load average above 1 on the cores the bench pins to): its figures are noisy.**']
+      : []),
+    '',
+    `W1 window ${input.seconds} s after ${input.warmup} s of warm-up · server and load clients in separate processes${input.pinned ? ', pinned to cores 0 and 1 (taskset)' : ' (not pinned: no taskset)'} · ![server CPU per mutation and p99 at N=200, 1,000/s](peers.svg)`,
+    '',
+    '## Systems',
+    '',
+    ...table(
+      ['system', 'variants', 'status'],
+      input.systems.map((s) => [LABEL[s.system], PEERS[s.system].join(', '), s.ran ? 'measured' : `**skipped**: ${s.why ?? ''}`]),
+    ),
+  ];
+  const skipped = [...input.w1, ...input.w3].filter((r) => r.status === 'unsupported' && input.systems.some((s) => s.system === r.system && s.ran));
+  const unsupported = [...new Set(skipped.map((r) => `${LABEL[r.system]}/${r.variant}: ${r.why ?? ''}`))];
+  if (unsupported.length > 0) out.push('', 'Answered `unsupported`:', '', ...unsupported.map((u) => `- ${u}`));
+
+  out.push('', `## W1 fan-out: ${n0(input.objects)} objects, the server sets \`value\` of object k % M per mutation`, '');
+  const w1 = [...input.w1].sort((a, b) => a.rate - b.rate || a.n - b.n || order(a.system, a.variant) - order(b.system, b.variant));
+  out.push(
+    ...table(
+      ['system', 'variant', 'N', 'rate', 'made/s', 'p50 ms', 'p99 ms', 'server CPU µs/mut', 'bytes/mut/client', 'server heap B/object', 'delivered', 'saturated', 'notes'],
+      w1.map((r) => {
+        const head = [LABEL[r.system], r.variant, String(r.n), n0(r.rate)];
+        const f = w1Figures(r);
+        if (f === undefined) return [...head, r.status, '—', '—', '—', '—', '—', '—', '—', r.why ?? ''];
+        return [
+          ...head,
+          fmt(f.achieved, 4),
+          fmt(f.p50Ms),
+          fmt(f.p99Ms),
+          fmt(f.cpuUsPerMutation),
+          fmt(f.bytesPerMutation),
+          fmt(f.heapPerObjectBytes),
+          pct(f.delivered),
+          f.saturated.length > 0 ? `**yes** (${f.saturated.join(', ')})` : 'no',
+          f.notes.join('; '),
+        ];
+      }),
+    ),
+  );
+
+  out.push('', '## W3 join: time from connect until every one of `parallel` fresh clients holds all M objects (the slowest)', '');
+  const w3 = [...input.w3].sort((a, b) => a.objects - b.objects || a.parallel - b.parallel || order(a.system, a.variant) - order(b.system, b.variant));
+  const w3rows: string[][] = [];
+  for (const r of w3) {
+    const head = [LABEL[r.system], r.variant, n0(r.objects), String(r.parallel)];
+    const heap = r.heapPerObjectBytes === undefined ? '—' : fmt(r.heapPerObjectBytes);
+    if (r.status !== 'ok' || r.results === undefined || r.results.length === 0) {
+      w3rows.push([...head, '—', r.status, '—', '—', '—', '—', '—', heap, r.why ?? (r.status === 'ok' ? 'no results' : '')]);
+      continue;
+    }
+    r.results.forEach((j, i) => {
+      const path = `${j.name}${i === 0 ? ' (headline)' : ''}`;
+      if (j.ms.length === 0) w3rows.push([...head, path, 'not measured', '—', '—', '0', n0(j.objects), '—', heap, j.note ?? '']);
+      else {
+        w3rows.push([
+          ...head,
+          path,
+          fmt(median(j.ms)),
+          fmt(Math.min(...j.ms)),
+          fmt(Math.max(...j.ms)),
+          String(j.ms.length),
+          n0(j.objects),
+          j.bytes === undefined ? '—' : n0(j.bytes),
+          heap,
+          j.note ?? '',
+        ]);
+      }
+    });
+  }
+  out.push(...table(['system', 'variant', 'M', 'parallel', 'path', 'median ms', 'min ms', 'max ms', 'rounds', 'objects', 'payload bytes/client', 'server heap B/object', 'note'], w3rows));
+
+  out.push('', '## Targets', '', ...table(['target', 'measured', ''], targets(input)));
+  out.push(
+    '',
+    'treesync is its default variant (`batched`); each peer is at its best variant for the figure compared. For W3, each system counts with its headline path (its first result: what its client library hands an application); "—" means a side was not measured.',
+  );
+
+  out.push(
+    '',
+    '## Not yet measured',
+    '',
+    '- W2 client writes (clients propose, everyone receives): not yet measured.',
+    '- W4 reconnect (a client drops and catches up): not yet measured.',
+    '- W5 filtered (each client sees part of the state): not yet measured.',
+    '',
+    '## How to read this',
+    '',
+    '- Latency: receipt time minus the send time the server stamped into `value` (one clock: both processes run on this machine). p50/p99 over the sampled clients of the window.',
+    '- Server CPU µs/mutation: user + system CPU of the server process in the window over the mutations it made; it includes the mutation generator and idle connections.',
+    '- bytes/mutation/client: WebSocket payload bytes received (frame headers excluded) over mutations received, counted over the same messages.',
+    '- Delivered: mutations received by all clients over N × mutations made in the window; it can pass 100% by what was in flight when the window opened.',
+    '- Saturated: fewer than 95% of the asked rate made, or p99 above 100 ms. "load process saturated" means the client process, not the server, may be what is slow.',
+    '- Server heap B/object: heap used after building the state, less before, over M (after full collections); each system in its own representation.',
+    `- treesync's W1 load clients are a few real \`SyncClient\` mirrors (5 in \`batched\`, none in \`unbatched\`; PEERS_MIRRORS sets both) and protocol-level clients for the rest: a mirror applies each batch to an immutable state and copies its ${n0(input.objects)}-entry object table per batch (about half a millisecond here), so many mirrors, or any mirror at a batch per mutation, would measure the load process rather than the server. The mirrors' own latency is in the notes; p50/p99 include them. In W3, the headline is \`SyncClient.join\` up to a usable mirror; the raw protocol row (snapshot parsed, no mirror) shows the server and the wire.`,
+    "- Raw socket.io is the hand-written floor: a plain array of objects on the server, `[object, field, value]` triples, no ids, versions or ordering guarantees beyond socket.io's.",
+  );
+  return `${out.join('\n')}\n`;
+}
+
+function esc(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+/** The chart: server CPU µs/mutation and p99 per system/variant at N=200, 1,000/s; undefined when nothing was measured there. */
+export function renderSvg(input: PeersInput): string | undefined {
+  const bars = input.w1
+    .filter((r) => r.n === 200 && r.rate === 1_000)
+    .flatMap((r) => {
+      const f = w1Figures(r);
+      return f === undefined ? [] : [{ run: r, f }];
+    })
+    .sort((a, b) => order(a.run.system, a.run.variant) - order(b.run.system, b.run.variant));
+  if (bars.length === 0) return undefined;
+  const width = 840;
+  const labelW = 210;
+  const barW = 470;
+  const rowH = 22;
+  const panels = [
+    { title: 'Server CPU per mutation (µs), lower is better', value: (f: W1Figures) => f.cpuUsPerMutation, unit: 'µs' },
+    { title: 'p99 latency (ms), lower is better', value: (f: W1Figures) => f.p99Ms, unit: 'ms' },
+  ];
+  const panelH = 34 + bars.length * rowH + 26;
+  const height = 40 + panels.length * panelH + 24;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="10" y="24" font-size="15" font-weight="bold">W1 fan-out, N=200 clients, 1,000 mutations/s, ${n0(input.objects)} objects (log scale)</text>`,
+  ];
+  panels.forEach((panel, p) => {
+    const top = 40 + p * panelH;
+    const values = bars.map((b) => panel.value(b.f)).filter((x) => Number.isFinite(x) && x > 0);
+    // A log scale over whole decades: saturated rows are often 10× the others.
+    const lo = values.length === 0 ? 0 : Math.floor(Math.log10(Math.min(...values)));
+    const hi = values.length === 0 ? 1 : Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...values))));
+    const xOf = (x: number): number => ((Math.log10(Math.max(x, 10 ** lo)) - lo) / (hi - lo)) * barW;
+    const bottom = top + 30 + bars.length * rowH;
+    out.push(`<text x="10" y="${top + 18}" font-weight="bold">${esc(panel.title)}</text>`);
+    for (let d = lo; d <= hi; d++) {
+      const x = labelW + xOf(10 ** d);
+      out.push(
+        `<line x1="${x.toFixed(1)}" y1="${top + 28}" x2="${x.toFixed(1)}" y2="${bottom + 2}" stroke="#dddddd"/>`,
+        `<text x="${x.toFixed(1)}" y="${bottom + 16}" text-anchor="middle" fill="#555">${esc(fmt(10 ** d))}</text>`,
+      );
+    }
+    bars.forEach((b, i) => {
+      const y = top + 30 + i * rowH;
+      const x = panel.value(b.f);
+      const w = Number.isFinite(x) && x > 0 ? Math.max(1, xOf(x)) : 0;
+      const label = `${LABEL[b.run.system]} / ${b.run.variant}`;
+      const sat = b.f.saturated.length > 0 ? ' (saturated)' : '';
+      out.push(
+        `<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(label)}</text>`,
+        `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${COLOR[b.run.system]}"${b.run.variant === PEERS[b.run.system][0] ? '' : ' fill-opacity="0.6"'}/>`,
+        `<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 14}">${esc(`${fmt(x)} ${panel.unit}${sat}`)}</text>`,
+      );
+    });
+  });
+  out.push(`<text x="10" y="${height - 8}" fill="#555">${esc(`${input.started.toISOString().slice(0, 10)} · ${input.cpu} · Node ${process.version} · see peers.md`)}</text>`, '</svg>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,251 @@
+/**
+ * The ShareDB 7 peer load clients (bench/peers/model.ts): `sharedb-clients.ts w1 <variant> <port> <N>`
+ * or `sharedb-clients.ts w3 <variant> <port> <parallel> <rounds>`.
+ *
+ * Each client is a `new Connection(socket)` of sharedb/lib/client over its own `ws` WebSocket, and
+ * holds the state as ShareDB's client does (subscribed Docs, json0 ops applied to their data):
+ * - `doc`: subscribes to `state/all` (`{ objects: ModelObject[] }`);
+ * - `docs`: fetches `meta/objects` (`{ count: M }`), then subscribes to `objects/0` ... `objects/<M-1>`
+ *   between `startBulk()` and `endBulk()`, so they go as one `bs` (bulk subscribe) message.
+ *
+ * W1, as bench/clients.ts: between `mark` and `report` every client counts WebSocket payload bytes
+ * (the `ws` 'message' data, JSON text, no permessage-deflate: the `ws` server's default) and the
+ * mutations (json0 components) it receives, and checks the object index sequence; SAMPLED clients
+ * spread over the connection order record latency = receipt time (the WebSocket message's arrival)
+ * minus the `oi` timestamp of each component.
+ *
+ * W3: per round, `parallel` clients connect at once; the round's time runs from the first
+ * `new WebSocket` to the last client holding all M objects (subscribe callbacks done). A first,
+ * untimed round with one client warms the paths up.
+ */
+import { createRequire } from 'node:module';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { WebSocket, type RawData } from 'ws';
+import { fatal, onCommand, reply } from '../lib/child.js';
+import { now, PEERS, quantile, type ClientsReport, type Command, type JoinReport, type JoinResult, type ModelObject } from './model.js';
+import type { Json0Component, ShareConnection, ShareDoc } from './sharedb-server.js';
+
+const requireCjs = createRequire(import.meta.url);
+const { Connection } = requireCjs('sharedb/lib/client') as { Connection: new (socket: WebSocket) => ShareConnection };
+
+/** The names sharedb-server.ts gives the model. */
+const STATE = { collection: 'state', id: 'all' } as const;
+const OBJECTS = 'objects';
+const META = { collection: 'meta', id: 'objects' } as const;
+
+interface State {
+  objects: ModelObject[];
+}
+type Variant = (typeof PEERS.sharedb)[number];
+
+const SAMPLED = 20;
+
+function size(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+function done(resolve: () => void, reject: (error: Error) => void): (error?: Error | null) => void {
+  return (error) => (error == null ? resolve() : reject(error));
+}
+
+/** A client connection; `onMessage` sees every WebSocket message's payload size before ShareDB parses it. */
+function open(port: number, onMessage: (bytes: number) => void): { conn: ShareConnection; connected: Promise<void> } {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  // Before ShareDB's onmessage: listeners run in the order they were added.
+  ws.on('message', (data: RawData) => onMessage(size(data)));
+  const conn = new Connection(ws);
+  const connected = new Promise<void>((resolve, reject) => {
+    conn.on('connected', resolve);
+    conn.on('connection error', (error) => reject(error instanceof Error ? error : new Error(`connection error on port ${port}`)));
+    conn.on('error', (error) => reject(error instanceof Error ? error : new Error(String(error))));
+  });
+  return { conn, connected };
+}
+
+function fetchDoc(doc: ShareDoc<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => doc.fetch(done(resolve, reject)));
+}
+
+function subscribe(doc: ShareDoc<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => doc.subscribe(done(resolve, reject)));
+}
+
+/** The docs variant's Docs, subscribed in one bulk message (`before` sees each Doc first). */
+async function subscribeAll(conn: ShareConnection, before: (doc: ShareDoc<ModelObject>, k: number) => void): Promise<ShareDoc<ModelObject>[]> {
+  const meta = conn.get<{ count: number }>(META.collection, META.id);
+  await fetchDoc(meta);
+  const count = meta.data?.count ?? 0;
+  const docs = Array.from({ length: count }, (_, k) => conn.get<ModelObject>(OBJECTS, String(k)));
+  docs.forEach(before);
+  conn.startBulk();
+  const subscribed = docs.map(subscribe);
+  conn.endBulk();
+  await Promise.all(subscribed);
+  return docs;
+}
+
+// ---- W1 fan-out ----
+
+async function w1(variant: Variant, port: number, n: number): Promise<void> {
+  const sampled = new Set(Array.from({ length: Math.min(n, SAMPLED) }, (_, j) => Math.round((j * (n - 1)) / Math.max(1, Math.min(n, SAMPLED) - 1))));
+  let measuring = false;
+  let bytes = 0;
+  let frames = 0;
+  let gaps = 0;
+  const received = new Float64Array(n);
+  let latencies: number[] = [];
+
+  /** One client; resolves once it holds the state. */
+  async function connect(i: number): Promise<void> {
+    let at = 0;
+    const { conn, connected } = open(port, (size) => {
+      at = now();
+      if (!measuring) return;
+      bytes += size;
+      frames++;
+    });
+    await connected;
+    let objects = 0;
+    let last = -1;
+    const one = (k: number, value: unknown): void => {
+      if (last >= 0 && k !== (last + 1) % objects && measuring) gaps++;
+      last = k;
+      if (!measuring) return;
+      received[i] = (received[i] ?? 0) + 1;
+      if (sampled.has(i) && typeof value === 'number') latencies.push(at - value);
+    };
+    if (variant === 'doc') {
+      const doc = conn.get<State>(STATE.collection, STATE.id);
+      doc.on('op', (op: readonly Json0Component[]) => {
+        for (const c of op) if (c.p[0] === 'objects' && typeof c.p[1] === 'number' && c.p[2] === 'value') one(c.p[1], c.oi);
+      });
+      await subscribe(doc);
+      objects = doc.data?.objects.length ?? 0;
+    } else {
+      const docs = await subscribeAll(conn, (doc, k) =>
+        doc.on('op', (op: readonly Json0Component[]) => {
+          for (const c of op) if (c.p[0] === 'value') one(k, c.oi);
+        }),
+      );
+      objects = docs.length;
+    }
+    if (objects === 0) throw new Error(`client ${i}: no objects in the ${variant} state`);
+  }
+
+  // A few at a time, as bench/clients.ts: a burst of 200 handshakes would only measure the accept queue.
+  for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => connect(i + j)));
+  let cpu = process.cpuUsage();
+  let at = performance.now();
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  commands.handler = (cmd) => {
+    if (cmd === 'mark') {
+      measuring = true;
+      bytes = frames = gaps = 0;
+      received.fill(0);
+      latencies = [];
+      cpu = process.cpuUsage();
+      at = performance.now();
+      lag.reset();
+      lag.enable();
+    } else if (cmd === 'report') {
+      measuring = false;
+      const used = process.cpuUsage(cpu);
+      lag.disable();
+      const sorted = Float64Array.from(latencies).sort();
+      reply({
+        type: 'report',
+        bytes,
+        frames,
+        mutations: received.reduce((a, b) => a + b, 0),
+        minMutations: Math.min(...received),
+        maxMutations: Math.max(...received),
+        gaps,
+        samples: sorted.length,
+        p50Ms: quantile(sorted, 0.5),
+        p99Ms: quantile(sorted, 0.99),
+        maxMs: quantile(sorted, 1),
+        cpuShare: (used.user + used.system) / 1000 / (performance.now() - at),
+        eventLoopP99Ms: lag.percentile(99) / 1e6,
+      } satisfies ClientsReport);
+    }
+  };
+  reply({ type: 'ready' });
+}
+
+// ---- W3 join ----
+
+interface Joined {
+  readonly conn: ShareConnection;
+  /** From the round's start to this client holding every object. */
+  readonly ms: number;
+  /** From the round's start to ShareDB's handshake done. */
+  readonly connectMs: number;
+  readonly bytes: number;
+  readonly objects: number;
+}
+
+async function join(variant: Variant, port: number, t0: number): Promise<Joined> {
+  let bytes = 0;
+  const { conn, connected } = open(port, (size) => (bytes += size));
+  await connected;
+  const connectMs = performance.now() - t0;
+  let objects: number;
+  if (variant === 'doc') {
+    const doc = conn.get<State>(STATE.collection, STATE.id);
+    await subscribe(doc);
+    objects = doc.data?.objects.length ?? 0;
+  } else {
+    const docs = await subscribeAll(conn, () => undefined);
+    objects = docs.reduce((count, doc) => count + (doc.data === undefined ? 0 : 1), 0);
+  }
+  return { conn, ms: performance.now() - t0, connectMs, bytes, objects };
+}
+
+async function round(variant: Variant, port: number, parallel: number): Promise<{ ms: number; connectMs: number; bytes: number; objects: number }> {
+  const t0 = performance.now();
+  const joined = await Promise.all(Array.from({ length: parallel }, () => join(variant, port, t0)));
+  const ms = performance.now() - t0;
+  for (const { conn } of joined) conn.close();
+  // Let the server drop the agents and their subscriptions before the next round.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return {
+    ms,
+    connectMs: Math.max(...joined.map((j) => j.connectMs)),
+    bytes: Math.round(joined.reduce((sum, j) => sum + j.bytes, 0) / parallel),
+    objects: Math.min(...joined.map((j) => j.objects)),
+  };
+}
+
+async function w3(variant: Variant, port: number, parallel: number, rounds: number): Promise<void> {
+  await round(variant, port, 1);
+  const ms: number[] = [];
+  const connectMs: number[] = [];
+  let last = { bytes: 0, objects: 0 };
+  for (let r = 0; r < rounds; r++) {
+    const result = await round(variant, port, parallel);
+    ms.push(result.ms);
+    connectMs.push(result.connectMs);
+    last = result;
+  }
+  const how = variant === 'doc' ? 'subscribe to one json0 document' : 'fetch meta/objects, bulk-subscribe to a document per object';
+  const result: JoinResult = {
+    name: `sharedb ${variant} (${parallel} parallel)`,
+    ms,
+    bytes: last.bytes,
+    objects: last.objects,
+    note: `${how}; time from new WebSocket, of which connect + ShareDB handshake (slowest) ${connectMs.map((x) => x.toFixed(0)).join(', ')} ms; bytes per client`,
+  };
+  reply({ type: 'report', results: [result] } satisfies JoinReport);
+}
+
+// Commands are taken from the start, so that the process exits with its parent even while it connects.
+const commands = { handler: (_cmd: Command['cmd']): void => undefined };
+onCommand((cmd) => commands.handler(cmd));
+
+const [workload = '', variantArg = '', portArg = '', ...rest] = process.argv.slice(2);
+const port = Number(portArg);
+if (workload !== 'w1' && workload !== 'w3') reply({ type: 'unsupported', why: `sharedb-clients implements w1 and w3, not ${workload}` });
+else if (!(PEERS.sharedb as readonly string[]).includes(variantArg)) fatal(new Error(`unknown variant ${variantArg}; one of ${PEERS.sharedb.join(', ')}`));
+else if (workload === 'w1') w1(variantArg as Variant, port, Number(rest[0] ?? '1')).catch(fatal);
+else w3(variantArg as Variant, port, Number(rest[0] ?? '1'), Number(rest[1] ?? '3')).catch(fatal);

@@ -1,0 +1,234 @@
+/**
+ * The ShareDB 7 peer server (bench/peers/model.ts): `sharedb-server.ts w1 <variant> <M> <rate>` or
+ * `sharedb-server.ts w3 <variant> <M>`.
+ *
+ * A `new ShareDB()` backend with its defaults (MemoryDB, MemoryPubSub, json0), listening through a
+ * `ws` WebSocketServer on 127.0.0.1 with one `@teamwork/websocket-json-stream` per socket, as
+ * ShareDB's own examples do. The state is built, and W1 mutations are submitted, through a
+ * server-side `backend.connect()` connection, which is what an application server does:
+ * - `doc`: one document `state/all` = `{ objects: ModelObject[] }`; mutation k is the json0 op
+ *   `{ p: ['objects', k % M, 'value'], od, oi: now() }` on it;
+ * - `docs`: a document `objects/<k>` per object plus `meta/objects` = `{ count: M }` (so clients
+ *   know which ids to subscribe to); mutation k is `{ p: ['value'], od, oi: now() }` on
+ *   `objects/<k % M>`.
+ * A Doc keeps one op in flight and composes (json0 `compose`) the ops submitted meanwhile into one
+ * pending op, ShareDB's default: under load, several mutations travel as one multi-component op.
+ *
+ * The W1 generator, its tick-gap histogram and the CPU window are bench/server.ts's. The report
+ * adds `heapPerObjectBytes` (heap used after building the state minus before it, both after a full
+ * GC, over M: the MemoryDB snapshot, the create op in its op log and the server-side Doc's copy)
+ * and, since MemoryDB keeps every op forever, the heap growth over the whole run (GC'd heap at
+ * `stop` minus GC'd heap after building) with the op count behind it.
+ */
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { createHistogram } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { fatal, onCommand, reply, sleep } from '../lib/child.js';
+import { initialObject, now, PEERS, type Command, type ModelObject, type ServerReport, type W1ServerExtra } from './model.js';
+
+// ---- The part of ShareDB's untyped API the peer scripts use (sharedb ships no .d.ts). ----
+
+/** A json0 op component: here always a replace (`od` old value, `oi` new value) at path `p`. */
+export interface Json0Component {
+  readonly p: readonly (string | number)[];
+  readonly od?: unknown;
+  readonly oi?: unknown;
+}
+
+/** A ShareDB client Doc (sharedb/lib/client/doc.js). */
+export interface ShareDoc<T> {
+  readonly collection: string;
+  readonly id: string;
+  /** The snapshot's data once fetched, subscribed or created. */
+  readonly data: T | undefined;
+  readonly version: number | null;
+  create(data: T, callback: (error?: Error | null) => void): void;
+  fetch(callback: (error?: Error | null) => void): void;
+  subscribe(callback: (error?: Error | null) => void): void;
+  submitOp(op: readonly Json0Component[], callback?: (error?: Error | null) => void): void;
+  destroy(callback?: (error?: Error | null) => void): void;
+  /** Remote json0 ops are emitted one component at a time. */
+  on(event: 'op', fn: (op: readonly Json0Component[], source: unknown) => void): void;
+  on(event: 'error', fn: (error: Error) => void): void;
+}
+
+/** A ShareDB client Connection (sharedb/lib/client/connection.js). */
+export interface ShareConnection {
+  readonly state: string;
+  get<T>(collection: string, id: string): ShareDoc<T>;
+  /** Between startBulk and endBulk, subscribes and fetches are sent as one message per collection. */
+  startBulk(): void;
+  endBulk(): void;
+  close(): void;
+  /** Calls back once no op, fetch or subscribe of this connection awaits the server. */
+  whenNothingPending(callback: () => void): void;
+  on(event: 'connected' | 'closed' | 'disconnected' | 'stopped', fn: () => void): void;
+  on(event: 'error' | 'connection error', fn: (error: unknown) => void): void;
+}
+
+/** The ShareDB backend (sharedb/lib/backend.js). */
+interface Backend {
+  readonly db: { readonly ops: Record<string, Record<string, readonly unknown[]>> };
+  connect(): ShareConnection;
+  listen(stream: unknown): unknown;
+}
+
+const requireCjs = createRequire(import.meta.url);
+const ShareDB = requireCjs('sharedb') as new (options?: object) => Backend;
+const WebSocketJSONStream = requireCjs('@teamwork/websocket-json-stream') as new (ws: WebSocket) => unknown;
+
+// ---- The model in ShareDB (the clients script repeats these names). ----
+
+/** The `doc` variant's document. */
+const STATE = { collection: 'state', id: 'all' } as const;
+/** The `docs` variant's collection, ids `0` ... `M-1`, and its directory document. */
+const OBJECTS = 'objects';
+const META = { collection: 'meta', id: 'objects' } as const;
+
+interface State {
+  objects: ModelObject[];
+}
+
+type Variant = (typeof PEERS.sharedb)[number];
+type Mutate = (object: number, value: number) => void;
+
+/** Full GC (V8's gc exposed at run time), then the heap in use. */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function done(resolve: () => void, reject: (error: Error) => void): (error?: Error | null) => void {
+  return (error) => (error == null ? resolve() : reject(error));
+}
+
+function create<T>(doc: ShareDoc<T>, data: T): Promise<void> {
+  return new Promise((resolve, reject) => doc.create(data, done(resolve, reject)));
+}
+
+async function listen(backend: Backend): Promise<number> {
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (ws) => backend.listen(new WebSocketJSONStream(ws)));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return (http.address() as AddressInfo).port;
+}
+
+/** Builds the state of M objects through `conn` and returns the mutation. */
+async function build(variant: Variant, m: number, conn: ShareConnection): Promise<Mutate> {
+  if (variant === 'doc') {
+    const doc = conn.get<State>(STATE.collection, STATE.id);
+    await create(doc, { objects: Array.from({ length: m }, (_, i) => initialObject(i)) });
+    doc.on('error', fatal);
+    // The local data is updated as an op is submitted, so `od` is always the current value.
+    return (k, value) => doc.submitOp([{ p: ['objects', k, 'value'], od: doc.data?.objects[k]?.value, oi: value }]);
+  }
+  const docs = Array.from({ length: m }, (_, k) => conn.get<ModelObject>(OBJECTS, String(k)));
+  for (let i = 0; i < m; i += 1_000) await Promise.all(docs.slice(i, i + 1_000).map((doc, j) => create(doc, initialObject(i + j))));
+  await create(conn.get<{ count: number }>(META.collection, META.id), { count: m });
+  for (const doc of docs) doc.on('error', fatal);
+  return (k, value) => {
+    const doc = docs[k];
+    doc?.submitOp([{ p: ['value'], od: doc.data?.value, oi: value }]);
+  };
+}
+
+/** Ops in the MemoryDB op log (creates included). */
+function storedOps(backend: Backend): number {
+  let n = 0;
+  for (const byId of Object.values(backend.db.ops)) for (const log of Object.values(byId)) n += log.length;
+  return n;
+}
+
+/** The state and the port, with the heap the state took. */
+async function setUp(variant: Variant, m: number): Promise<{ backend: Backend; conn: ShareConnection; mutate: Mutate; port: number; heapBuilt: number; heapPerObjectBytes: number }> {
+  const backend = new ShareDB();
+  const port = await listen(backend);
+  const conn = backend.connect();
+  const before = heapAfterGc();
+  const mutate = await build(variant, m, conn);
+  const heapBuilt = heapAfterGc();
+  return { backend, conn, mutate, port, heapBuilt, heapPerObjectBytes: Math.round((heapBuilt - before) / m) };
+}
+
+/** What this server adds to a W1 report (beyond W1ServerExtra). */
+interface ShareDbExtra {
+  /** ShareDB ops committed in the window: fewer than `mutations` when a Doc composed pending ops. */
+  readonly committedOps: number;
+  /** Ops in the MemoryDB op log at `stop` (it is never trimmed). */
+  readonly storedOps: number;
+  /** GC'd heap at `stop` minus GC'd heap after building: the op log's growth over the whole run. */
+  readonly heapGrowthBytes: number;
+  readonly heapGrowthPerMutationBytes: number;
+}
+
+async function w1(variant: Variant, m: number, rate: number, commands: { handler: (cmd: Command['cmd']) => void | Promise<void> }): Promise<void> {
+  const { backend, conn, mutate, port, heapBuilt, heapPerObjectBytes } = await setUp(variant, m);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let made = 0;
+  let mark = { made: 0, ops: storedOps(backend), cpu: process.cpuUsage(), at: performance.now() };
+  const ticks = createHistogram();
+  let lastTick = 0;
+  commands.handler = async (cmd) => {
+    if (cmd === 'start') {
+      const t0 = performance.now();
+      lastTick = t0;
+      // Drift-free, as bench/server.ts: each 1 ms tick makes however many mutations are due by now.
+      timer = setInterval(() => {
+        const at = performance.now();
+        ticks.record(Math.max(1, Math.round((at - lastTick) * 1000)));
+        lastTick = at;
+        const due = Math.floor(((performance.now() - t0) * rate) / 1000);
+        for (; made < due; made++) mutate(made % m, now());
+      }, 1);
+    } else if (cmd === 'mark') {
+      mark = { made, ops: storedOps(backend), cpu: process.cpuUsage(), at: performance.now() };
+      ticks.reset();
+    } else if (cmd === 'stop') {
+      clearInterval(timer);
+      const cpu = process.cpuUsage(mark.cpu);
+      const seconds = (performance.now() - mark.at) / 1000;
+      const committedOps = storedOps(backend) - mark.ops;
+      const report = { mutations: made - mark.made, seconds, cpuUs: cpu.user + cpu.system, tickP99Ms: ticks.percentile(99) / 1000, tickMaxMs: ticks.max / 1000 };
+      // The op log alone: once the last ops are committed and their sends have drained.
+      await new Promise<void>((resolve) => conn.whenNothingPending(resolve));
+      await sleep(2000);
+      const ops = storedOps(backend);
+      const heapGrowthBytes = heapAfterGc() - heapBuilt;
+      reply({
+        type: 'report',
+        ...report,
+        heapPerObjectBytes,
+        committedOps,
+        storedOps: ops,
+        heapGrowthBytes,
+        heapGrowthPerMutationBytes: made > 0 ? Math.round(heapGrowthBytes / made) : 0,
+      } satisfies ServerReport & W1ServerExtra & ShareDbExtra);
+    }
+  };
+  reply({ type: 'ready', port });
+}
+
+async function w3(variant: Variant, m: number): Promise<void> {
+  const { port, heapPerObjectBytes } = await setUp(variant, m);
+  reply({ type: 'ready', port, heapPerObjectBytes });
+}
+
+// Commands are taken from the start, so that the process exits with its parent even while it builds.
+const commands = { handler: (_cmd: Command['cmd']): void | Promise<void> => undefined };
+onCommand((cmd) => commands.handler(cmd));
+
+const [workload = '', variantArg = '', mArg = '', rateArg = '1000'] = process.argv.slice(2);
+const m = Number(mArg);
+if (workload !== 'w1' && workload !== 'w3') reply({ type: 'unsupported', why: `sharedb-server implements w1 and w3, not ${workload}` });
+else if (!(PEERS.sharedb as readonly string[]).includes(variantArg)) fatal(new Error(`unknown variant ${variantArg}; one of ${PEERS.sharedb.join(', ')}`));
+else if (!(m > 0)) fatal(new Error(`bad object count ${mArg}`));
+else if (workload === 'w1') w1(variantArg as Variant, m, Number(rateArg), commands).catch(fatal);
+else w3(variantArg as Variant, m).catch(fatal);
