@@ -72,6 +72,8 @@ export interface ShareConnection {
 
 /** The ShareDB backend (sharedb/lib/backend.js). */
 interface Backend {
+  /** Open agents (connections), the server's own included. */
+  readonly agentsCount: number;
   readonly db: { readonly ops: Record<string, Record<string, readonly unknown[]>> };
   connect(): ShareConnection;
   listen(stream: unknown): unknown;
@@ -164,9 +166,12 @@ interface ShareDbExtra {
   readonly committedOps: number;
   /** Ops in the MemoryDB op log at `stop` (it is never trimmed). */
   readonly storedOps: number;
-  /** GC'd heap at `stop` minus GC'd heap after building: the op log's growth over the whole run. */
+  /** GC'd heap at `stop` (once the last ops are committed and sent) minus GC'd heap at `start`: the op log's growth over the run. */
   readonly heapGrowthBytes: number;
   readonly heapGrowthPerMutationBytes: number;
+  /** Connected clients at `stop`, and the server heap each took (agent, subscriptions; GC'd heap at `start` minus after building). */
+  readonly clients: number;
+  readonly heapPerClientBytes: number;
 }
 
 async function w1(variant: Variant, m: number, rate: number, commands: { handler: (cmd: Command['cmd']) => void | Promise<void> }): Promise<void> {
@@ -176,8 +181,13 @@ async function w1(variant: Variant, m: number, rate: number, commands: { handler
   let mark = { made: 0, ops: storedOps(backend), cpu: process.cpuUsage(), at: performance.now() };
   const ticks = createHistogram();
   let lastTick = 0;
+  let heapStart = heapBuilt;
+  let madeStart = 0;
   commands.handler = async (cmd) => {
     if (cmd === 'start') {
+      // The clients are subscribed by now: what they hold on the server is out of the op log's growth.
+      heapStart = heapAfterGc();
+      madeStart = made;
       const t0 = performance.now();
       lastTick = t0;
       // Drift-free, as bench/server.ts: each 1 ms tick makes however many mutations are due by now.
@@ -199,9 +209,10 @@ async function w1(variant: Variant, m: number, rate: number, commands: { handler
       const report = { mutations: made - mark.made, seconds, cpuUs: cpu.user + cpu.system, tickP99Ms: ticks.percentile(99) / 1000, tickMaxMs: ticks.max / 1000 };
       // The op log alone: once the last ops are committed and their sends have drained.
       await new Promise<void>((resolve) => conn.whenNothingPending(resolve));
-      await sleep(2000);
+      await sleep(200);
       const ops = storedOps(backend);
-      const heapGrowthBytes = heapAfterGc() - heapBuilt;
+      const heapGrowthBytes = heapAfterGc() - heapStart;
+      const grownOver = made - madeStart;
       reply({
         type: 'report',
         ...report,
@@ -209,7 +220,9 @@ async function w1(variant: Variant, m: number, rate: number, commands: { handler
         committedOps,
         storedOps: ops,
         heapGrowthBytes,
-        heapGrowthPerMutationBytes: made > 0 ? Math.round(heapGrowthBytes / made) : 0,
+        heapGrowthPerMutationBytes: grownOver > 0 ? Math.round(heapGrowthBytes / grownOver) : 0,
+        clients: backend.agentsCount - 1,
+        heapPerClientBytes: backend.agentsCount > 1 ? Math.round((heapStart - heapBuilt) / (backend.agentsCount - 1)) : 0,
       } satisfies ServerReport & W1ServerExtra & ShareDbExtra);
     }
   };

@@ -31,7 +31,7 @@ const SAMPLED = 20;
  */
 const MIRRORS = { batched: 5, unbatched: 0 } as const;
 /** Most objects held by the mirrors of one W3 round (all its parallel clients together); beyond, only the raw path is measured. */
-const MIRROR_OBJECTS_MAX = 1_000_000;
+const MIRROR_OBJECTS_MAX = 6_000_000;
 
 type TreesyncSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -106,6 +106,7 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
   const received = new Float64Array(n);
   let latencies: number[] = [];
   let mirrorLatencies: number[] = [];
+  let rawLatencies: number[] = [];
   const count = (size: number): void => {
     if (!measuring) return;
     bytes += size;
@@ -141,7 +142,11 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
       if (!measuring) return;
       received[i] = (received[i] ?? 0) + ops.length;
       if (!sampled.has(i)) return;
-      for (const op of ops) if (typeof op[3] === 'number') latencies.push(at - op[3]);
+      for (const op of ops) {
+        if (typeof op[3] !== 'number') continue;
+        latencies.push(at - op[3]);
+        rawLatencies.push(at - op[3]);
+      }
     });
     const joined = await rawJoin(socket);
     next = joined.seq + 1;
@@ -159,6 +164,7 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
       received.fill(0);
       latencies = [];
       mirrorLatencies = [];
+      rawLatencies = [];
       cpu = process.cpuUsage();
       at = performance.now();
       lag.reset();
@@ -169,6 +175,7 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
       lag.disable();
       const sorted = Float64Array.from(latencies).sort();
       const mirrorSorted = Float64Array.from(mirrorLatencies).sort();
+      const rawSorted = Float64Array.from(rawLatencies).sort();
       reply({
         type: 'report',
         bytes,
@@ -186,6 +193,8 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
         mirrors,
         mirrorP50Ms: quantile(mirrorSorted, 0.5),
         mirrorP99Ms: quantile(mirrorSorted, 0.99),
+        rawP50Ms: quantile(rawSorted, 0.5),
+        rawP99Ms: quantile(rawSorted, 0.99),
       } satisfies ClientsReport & Record<string, unknown>);
     }
   });
