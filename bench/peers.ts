@@ -9,9 +9,10 @@
  * - W3 join of M=10,000 objects (and 100,000 unless quick), 1 and 50 clients at once, every variant.
  * A script answering `unsupported` skips that row, a failing or silent one fails it (every wait
  * is bounded and the children are killed), and the run goes on. The rows at 1,000/s come first,
- * then the joins, then 5,000/s (N=200 first); a row that would pass the time budget is not run, and
- * a join row whose time, extrapolated from the smaller M, passes its cap (30 s at 10,000 objects,
- * 90 s at 100,000) is not run either: the report says which and why.
+ * then the joins (which leave time for 5,000/s at N=200), then 5,000/s (N=200 first); a row that
+ * would pass the time budget is not run, and a join row whose time, extrapolated from the smaller
+ * M, passes its cap (30 s at 10,000 objects, 90 s at 100,000) is not run either: the report says
+ * which and why.
  * Writes bench/results/peers.md and bench/results/peers.svg.
  *
  * Environment: PEERS_SECONDS (W1 window, default 6; 2 when quick), PEERS_QUICK=1 (a short smoke
@@ -187,6 +188,16 @@ async function w1(system: Peer, variant: string, n: number, rate: number): Promi
 /** The longest one W3 client process may take, by M: a join row that would take longer is not run. */
 const joinCapMs = (objects: number): number => (objects > 10_000 ? 90_000 : 30_000);
 
+/** Wall seconds of the W1 runs so far. */
+const w1Walls: number[] = [];
+/** W1 rows after the joins that the joins must leave time for (the heavier rate at the largest N). */
+let w1Reserved = 0;
+/** What the joins may spend, in ms: the budget left less the time the reserved W1 rows will take. */
+function joinsLeft(): number {
+  const each = w1Walls.length > 0 ? w1Walls.reduce((a, b) => a + b, 0) / w1Walls.length : SECONDS + WARMUP + 5;
+  return left() - w1Reserved * each * 1000;
+}
+
 /** One W3 row, with the wall time its client process took (to extrapolate to a larger M). */
 type W3Row = W3Run & { readonly wallSeconds?: number };
 
@@ -203,14 +214,16 @@ async function w3(system: Peer, variant: string, objects: number, earlier: reado
   /** Why this parallel is not tried at this M, if it is not. */
   const skip = (parallel: number, rounds: number): string | undefined => {
     const smaller = before.filter((r) => r.parallel === parallel).sort((a, b) => b.objects - a.objects)[0];
-    if (smaller === undefined) return left() < 10_000 ? 'time budget (PEERS_BUDGET_SECONDS)' : undefined;
+    if (smaller === undefined) return joinsLeft() < 10_000 ? 'time budget (PEERS_BUDGET_SECONDS)' : undefined;
     if (smaller.status === 'failed' || smaller.status === 'not run') return `${smaller.status === 'failed' ? 'failed' : 'not run'} with ${n0(smaller.objects)} objects: ${smaller.why ?? ''}`;
     if (smaller.wallSeconds === undefined) return undefined;
     const estimate = (smaller.wallSeconds / (smaller.rounds + 1)) * (objects / smaller.objects) * (rounds + 1) * 1000;
-    const limit = Math.min(joinCapMs(objects), left() - 5_000);
+    const limit = Math.min(joinCapMs(objects), joinsLeft() - 5_000);
     if (estimate <= limit) return undefined;
     const extrapolated = `~${Math.round(estimate / 1000)} s, extrapolated from ${n0(smaller.objects)} objects (${fmt(smaller.wallSeconds)} s)`;
-    return limit < joinCapMs(objects) ? `time budget: ${extrapolated}, ${Math.max(0, Math.round(left() / 1000))} s left` : `${extrapolated}: over the ${joinCapMs(objects) / 1000} s a join row may take`;
+    return limit < joinCapMs(objects)
+      ? `time budget: ${extrapolated}, ${Math.max(0, Math.round(joinsLeft() / 1000))} s left for joins`
+      : `${extrapolated}: over the ${joinCapMs(objects) / 1000} s a join row may take`;
   };
   const plan = W3.parallel.map((parallel) => {
     const rounds = joinRounds(objects, parallel);
@@ -220,7 +233,7 @@ async function w3(system: Peer, variant: string, objects: number, earlier: reado
   log(`W3 ${system}/${variant}: M=${objects} ...`);
   const server = new PeerChild(`${system}-server.ts`, ['w3', variant, String(objects)], 0);
   try {
-    const ready = await server.next(['ready', 'unsupported'], bounded(objects > 10_000 ? 120_000 : 60_000));
+    const ready = await server.next(['ready', 'unsupported'], bounded(Math.min(objects > 10_000 ? 120_000 : 60_000, Math.max(10_000, joinsLeft()))));
     if (ready.type === 'unsupported') return rows('unsupported', String(ready['why']));
     const heap = ready['heapPerObjectBytes'];
     const heapPerObjectBytes = typeof heap === 'number' ? { heapPerObjectBytes: heap } : {};
@@ -236,7 +249,7 @@ async function w3(system: Peer, variant: string, objects: number, earlier: reado
       const started = Date.now();
       const clients = new PeerChild(`${system}-clients.ts`, ['w3', variant, String(ready['port']), String(parallel), String(rounds)], 1);
       try {
-        const report = await clients.next(['report', 'unsupported'], bounded(joinCapMs(objects)));
+        const report = await clients.next(['report', 'unsupported'], bounded(Math.min(joinCapMs(objects), joinsLeft())));
         const wallSeconds = (Date.now() - started) / 1000;
         if (report.type === 'unsupported') out.push({ ...base, status: 'unsupported', why: String(report['why']) });
         else out.push({ ...base, status: 'ok', results: (report as JoinReport & Reply).results, wallSeconds });
@@ -279,14 +292,26 @@ async function main(): Promise<void> {
 
   const w1Runs: W1Run[] = [];
   const w3Runs: W3Row[] = [];
+  const variants = present.reduce((n, system) => n + PEERS[system].length, 0);
   const fanout = async (rate: number, ns: readonly number[]): Promise<void> => {
-    for (const n of ns) for (const system of present) for (const variant of PEERS[system]) w1Runs.push(await w1(system, variant, n, rate));
+    for (const n of ns) {
+      for (const system of present) {
+        for (const variant of PEERS[system]) {
+          const started = Date.now();
+          const run = await w1(system, variant, n, rate);
+          if (run.status === 'ok') w1Walls.push((Date.now() - started) / 1000);
+          w1Runs.push(run);
+        }
+      }
+    }
   };
-  // The rows the targets read first (W1 at 1,000/s, the joins), then the heavier rate, N=200 first:
-  // what the budget cuts comes last.
+  // The rows the targets read first (W1 at 1,000/s), then the joins, leaving time for the heavier
+  // rate at N=200, then that rate, N=200 first: what the budget cuts comes last.
   const [first, ...more] = RATES;
   if (first !== undefined) await fanout(first, W1.clients);
+  w1Reserved = more.length * variants;
   for (const objects of JOIN_OBJECTS) for (const system of present) for (const variant of PEERS[system]) w3Runs.push(...(await w3(system, variant, objects, w3Runs)));
+  w1Reserved = 0;
   for (const rate of more) await fanout(rate, [...W1.clients].reverse());
 
   const cpu = cpus();
