@@ -175,7 +175,7 @@ async function w1(system: Peer, variant: string, n: number, rate: number): Promi
     // Let what is in flight arrive (a 50 ms batch, a patch interval).
     await sleep(300);
     clients.send('report');
-    const clientsReport = (await clients.next(['report'], bounded(30_000))) as ClientsW1;
+    const clientsReport = (await clients.next(['report'], bounded(20_000))) as ClientsW1;
     return { ...base, status: 'ok', server: serverReport, clients: clientsReport };
   } catch (error) {
     log(`  failed: ${message(error)}`);

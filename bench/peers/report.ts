@@ -375,7 +375,7 @@ export function renderSvg(input: PeersInput): string | undefined {
       out.push(
         `<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(label)}</text>`,
         `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="${COLOR[b.run.system]}"${b.run.variant === PEERS[b.run.system][0] ? '' : ' fill-opacity="0.6"'}/>`,
-        `<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 14}">${esc(`${fmt(x)} ${panel.unit}${sat}`)}</text>`,
+        `<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 14}">${esc(`${Number.isFinite(x) ? `${fmt(x)} ${panel.unit}` : 'no samples'}${sat}`)}</text>`,
       );
     });
   });

@@ -16,9 +16,11 @@
  *
  * The W1 generator, its tick-gap histogram and the CPU window are bench/server.ts's. The report
  * adds `heapPerObjectBytes` (heap used after building the state minus before it, both after a full
- * GC, over M: the MemoryDB snapshot, the create op in its op log and the server-side Doc's copy)
- * and, since MemoryDB keeps every op forever, the heap growth over the whole run (GC'd heap at
- * `stop` minus GC'd heap after building) with the op count behind it.
+ * GC, over M: the MemoryDB snapshot, the create op in its op log and the server-side Doc's copy),
+ * the ops ShareDB committed (fewer than the mutations when composed), the server heap per connected
+ * client (its agent and subscriptions), and, since MemoryDB keeps every op forever, the heap growth
+ * from `start` to `stop` (both after a full GC, the latter once the last ops are committed and
+ * sent or 1 s passed: outside the CPU window) per mutation.
  */
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -133,7 +135,11 @@ async function build(variant: Variant, m: number, conn: ShareConnection): Promis
     return (k, value) => doc.submitOp([{ p: ['objects', k, 'value'], od: doc.data?.objects[k]?.value, oi: value }]);
   }
   const docs = Array.from({ length: m }, (_, k) => conn.get<ModelObject>(OBJECTS, String(k)));
-  for (let i = 0; i < m; i += 1_000) await Promise.all(docs.slice(i, i + 1_000).map((doc, j) => create(doc, initialObject(i + j))));
+  for (let i = 0; i < m; i += 1_000) {
+    await Promise.all(docs.slice(i, i + 1_000).map((doc, j) => create(doc, initialObject(i + j))));
+    // ShareDB chains process.nextTick callbacks: a turn of the event loop lets `exit` in.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   await create(conn.get<{ count: number }>(META.collection, META.id), { count: m });
   for (const doc of docs) doc.on('error', fatal);
   return (k, value) => {
@@ -169,6 +175,8 @@ interface ShareDbExtra {
   /** GC'd heap at `stop` (once the last ops are committed and sent) minus GC'd heap at `start`: the op log's growth over the run. */
   readonly heapGrowthBytes: number;
   readonly heapGrowthPerMutationBytes: number;
+  /** Whether the server-side Doc(s) had nothing pending within 1 s of `stop`: if not, the growth includes the backlog. */
+  readonly drained: boolean;
   /** Connected clients at `stop`, and the server heap each took (agent, subscriptions; GC'd heap at `start` minus after building). */
   readonly clients: number;
   readonly heapPerClientBytes: number;
@@ -207,8 +215,10 @@ async function w1(variant: Variant, m: number, rate: number, commands: { handler
       const seconds = (performance.now() - mark.at) / 1000;
       const committedOps = storedOps(backend) - mark.ops;
       const report = { mutations: made - mark.made, seconds, cpuUs: cpu.user + cpu.system, tickP99Ms: ticks.percentile(99) / 1000, tickMaxMs: ticks.max / 1000 };
-      // The op log alone: once the last ops are committed and their sends have drained.
-      await new Promise<void>((resolve) => conn.whenNothingPending(resolve));
+      // The op log alone: once the last ops are committed and their sends have drained, but no more
+      // than a second late (an overloaded server's backlog would take longer, and the clients'
+      // window ends 300 ms after this reply).
+      const drained = await Promise.race([new Promise<boolean>((resolve) => conn.whenNothingPending(() => resolve(true))), sleep(1_000).then(() => false)]);
       await sleep(200);
       const ops = storedOps(backend);
       const heapGrowthBytes = heapAfterGc() - heapStart;
@@ -221,6 +231,7 @@ async function w1(variant: Variant, m: number, rate: number, commands: { handler
         storedOps: ops,
         heapGrowthBytes,
         heapGrowthPerMutationBytes: grownOver > 0 ? Math.round(heapGrowthBytes / grownOver) : 0,
+        drained,
         clients: backend.agentsCount - 1,
         heapPerClientBytes: backend.agentsCount > 1 ? Math.round((heapStart - heapBuilt) / (backend.agentsCount - 1)) : 0,
       } satisfies ServerReport & W1ServerExtra & ShareDbExtra);
