@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { Server as IoServer, type ServerOptions as IoServerOptions, type Socket } from 'socket.io';
+import { encodeBatch, type AnyBatchArgs } from '../shared/codec.js';
 import { DEFAULT_LIMITS, ErrorCode, ServerEvent, SyncError, type AnyTypeDef, type AttrMap, type TypeDef } from '../shared/index.js';
 import { SyncHost, type HostOptions } from './host.js';
 import type { Principal } from './hooks.js';
@@ -74,9 +75,10 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
   }
 
   #connect(socket: Socket): void {
+    const binary = wantsBinary(socket);
     const link: SessionLink = {
       id: socket.id,
-      send: (event, ...args) => socket.emit(event, ...args),
+      send: (event, ...args) => (binary && event === ServerEvent.batch ? socket.emit(event, encodeBatch(args as unknown as AnyBatchArgs)) : socket.emit(event, ...args)),
       join: (room) => void socket.join(room),
       leave: (room) => void socket.leave(room),
       close: () => void socket.disconnect(true),
@@ -170,21 +172,30 @@ interface EngineConn {
 
 /** A WebSocket text frame (unmasked: server to client) holding `payload`. */
 export function textFrame(payload: Uint8Array): Uint8Array {
+  return frame(0x81, payload);
+}
+
+/** A WebSocket binary frame (unmasked) holding `payload`. */
+export function binaryFrame(payload: Uint8Array): Uint8Array {
+  return frame(0x82, payload);
+}
+
+function frame(first: number, payload: Uint8Array): Uint8Array {
   const n = payload.length;
   const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-  const frame = new Uint8Array(head + n);
-  const view = new DataView(frame.buffer);
-  frame[0] = 0x81;
-  if (n < 126) frame[1] = n;
+  const out = new Uint8Array(head + n);
+  const view = new DataView(out.buffer);
+  out[0] = first;
+  if (n < 126) out[1] = n;
   else if (n < 65_536) {
-    frame[1] = 126;
+    out[1] = 126;
     view.setUint16(2, n);
   } else {
-    frame[1] = 127;
+    out[1] = 127;
     view.setBigUint64(2, BigInt(n));
   }
-  frame.set(payload, head);
-  return frame;
+  out.set(payload, head);
+  return out;
 }
 
 /** The TCP socket of a client whose websocket line is idle, or undefined when it must take socket.io's path. */
@@ -202,6 +213,54 @@ function idleLine(socket: Socket): RawSocket | undefined {
 
 const utf8 = new TextEncoder();
 
+/** Whether the client asked for binary batches in its handshake (`auth.batches === 'binary'`). */
+function wantsBinary(socket: Socket): boolean {
+  return (socket.handshake.auth as { batches?: unknown }).batches === 'binary';
+}
+
+/**
+ * A batch in both encodings, each made on first use: the JSON socket.io packet, and the binary one
+ * (socket.io's header packet for one attachment, then the attachment).
+ */
+class Encoded {
+  #json: string | undefined;
+  #jsonFrame: Uint8Array | undefined;
+  #binary: Uint8Array | undefined;
+  #binaryFrames: Uint8Array | undefined;
+
+  constructor(
+    readonly event: string,
+    readonly args: readonly unknown[],
+  ) {}
+
+  /** socket.io's text encoding of an EVENT in namespace '/' (engine.io adds its message prefix '4'). */
+  get json(): string {
+    return (this.#json ??= `2${JSON.stringify([this.event, ...this.args])}`);
+  }
+
+  get jsonFrame(): Uint8Array {
+    return (this.#jsonFrame ??= textFrame(utf8.encode(`4${this.json}`)));
+  }
+
+  get binary(): Uint8Array {
+    return (this.#binary ??= encodeBatch(this.args as unknown as AnyBatchArgs));
+  }
+
+  /** The header text frame and the binary frame, in one buffer (one write). */
+  get binaryFrames(): Uint8Array {
+    if (this.#binaryFrames !== undefined) return this.#binaryFrames;
+    const head = textFrame(utf8.encode(`4${BINARY_HEADER(this.event)}`));
+    const body = binaryFrame(this.binary);
+    const both = new Uint8Array(head.length + body.length);
+    both.set(head);
+    both.set(body, head.length);
+    return (this.#binaryFrames = both);
+  }
+}
+
+/** socket.io's BINARY_EVENT header for `event` with one attachment, in namespace '/'. */
+const BINARY_HEADER = (event: string): string => `51-${JSON.stringify([event, { _placeholder: true, num: 0 }])}`;
+
 /**
  * Emits `event` with `args` to every socket of `room` in the default namespace, encoded once, and
  * returns how many sockets took the fast path. The others (busy or long-polling lines) get the same
@@ -215,21 +274,24 @@ export function broadcastToRoom(io: IoServer, room: string, event: string, args:
 
 /** Emits `event` with `args` to the sockets with these ids, encoded once (see {@link broadcastToRoom}); returns how many took the fast path. */
 export function sendToSockets(io: IoServer, ids: Iterable<string>, event: string, args: readonly unknown[], maxBufferedBytes = Number.POSITIVE_INFINITY): number {
-  // socket.io's text encoding of an EVENT in namespace '/' (engine.io adds its message prefix '4').
-  const packet = `2${JSON.stringify([event, ...args])}`;
-  let frame: Uint8Array | undefined;
+  const encoded = new Encoded(event, args);
+  const batch = event === ServerEvent.batch;
   let direct = 0;
   for (const id of ids) {
     const socket = io.sockets.sockets.get(id);
     if (socket === undefined) continue;
+    const binary = batch && wantsBinary(socket);
     const line = idleLine(socket);
     if (line !== undefined) {
-      frame ??= textFrame(utf8.encode(`4${packet}`));
-      line.write(frame);
+      line.write(binary ? encoded.binaryFrames : encoded.jsonFrame);
       direct++;
     } else if (socket.conn.readyState === 'open') {
       // What socket.io's own emit does after encoding (Client.writeToEngine), without encoding again.
-      socket.conn.write(packet);
+      if (binary) {
+        socket.conn.write(BINARY_HEADER(event));
+        const body = encoded.binary;
+        socket.conn.write(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      } else socket.conn.write(encoded.json);
     }
     if (buffered(socket) > maxBufferedBytes) dropSlow(socket);
   }

@@ -40,6 +40,8 @@ export interface HelloAuth {
   readonly v: number;
   /** The client's stable GUID, kept across reconnects. */
   readonly clientId: string;
+  /** `'binary'`: send this client its batches (`b`) in the binary form (shared/codec.ts, docs/protocol.md); otherwise JSON. */
+  readonly batches?: 'binary' | 'json';
   /** Anything else the application passes (tokens); the server's hooks read it. */
   readonly [extra: string]: unknown;
 }

@@ -4,13 +4,15 @@ import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { broadcastToRoom, textFrame } from '../../server/socket-io.js';
+import { decodeBatch } from '../../shared/codec.js';
+import { OP } from '../../shared/ops.js';
 
 const open: (() => void)[] = [];
 afterEach(() => {
   for (const close of open.splice(0)) close();
 });
 
-async function setup(transports: ('websocket' | 'polling')[][]): Promise<{ io: Server; clients: ClientSocket[]; got: unknown[][][] }> {
+async function setup(transports: ('websocket' | 'polling')[][], binary: readonly boolean[] = []): Promise<{ io: Server; clients: ClientSocket[]; got: unknown[][][] }> {
   const http = createServer();
   const io = new Server(http);
   io.on('connection', (s) => void s.join('room'));
@@ -19,7 +21,7 @@ async function setup(transports: ('websocket' | 'polling')[][]): Promise<{ io: S
   open.push(() => void io.close());
   const got: unknown[][][] = transports.map(() => []);
   const clients = transports.map((t, i) => {
-    const c = connect(`http://127.0.0.1:${port}`, { transports: t, upgrade: false });
+    const c = connect(`http://127.0.0.1:${port}`, { transports: t, upgrade: false, auth: binary[i] === true ? { batches: 'binary' } : {} });
     c.onAny((event: string, ...args: unknown[]) => got[i]?.push([event, ...args]));
     open.push(() => c.close());
     return c;
@@ -64,5 +66,47 @@ describe('broadcastToRoom()', () => {
     }
     await expect.poll(() => got[0]?.length).toBe(400);
     expect(got[0]).toEqual(Array.from({ length: 200 }, (_, i) => [['ack', i], ['b', i]]).flat());
+  });
+});
+
+describe('binary batches', () => {
+  const args = [3, 41, [[OP.set, 5, 1, 1763882228123.4568], [OP.put, 5, 2, 'k', { a: [1, 'é'] }]], [[2, 'c1']]];
+  /** A received event with its binary argument decoded. */
+  const decoded = (event: unknown[] | undefined): unknown[] => {
+    const [name, data] = event ?? [];
+    expect(data).toBeInstanceOf(Uint8Array);
+    return [name, ...decodeBatch(data as Uint8Array)];
+  };
+
+  it('go to clients that asked for them, JSON to the others, over websocket and polling alike', async () => {
+    const { io, got } = await setup([['websocket'], ['websocket'], ['polling'], ['polling']], [true, false, true, false]);
+    // The two websocket clients take the fast path, the polling ones socket.io's.
+    expect(broadcastToRoom(io, 'room', 'b', args)).toBe(2);
+    await expect.poll(() => got.map((g) => g.length)).toEqual([1, 1, 1, 1]);
+    expect(decoded(got[0]?.[0])).toEqual(['b', ...args]);
+    expect(got[1]?.[0]).toEqual(['b', ...args]);
+    expect(decoded(got[2]?.[0])).toEqual(['b', ...args]);
+    expect(got[3]?.[0]).toEqual(['b', ...args]);
+  });
+
+  it('keep their order behind packets socket.io has in flight', async () => {
+    const { io, got } = await setup([['websocket']], [true]);
+    const [socket] = [...io.sockets.sockets.values()];
+    for (let i = 0; i < 100; i++) {
+      socket?.emit('ack', i);
+      broadcastToRoom(io, 'room', 'b', [1, i + 1, [[OP.set, i, 0, i]]]);
+    }
+    await expect.poll(() => got[0]?.length).toBe(200);
+    got[0]?.forEach((event, k) => {
+      const i = Math.floor(k / 2);
+      expect(k % 2 === 0 ? event : decoded(event)).toEqual(k % 2 === 0 ? ['ack', i] : ['b', 1, i + 1, [[OP.set, i, 0, i]]]);
+    });
+  });
+
+  it('leave every other event JSON', async () => {
+    const { io, got } = await setup([['websocket']], [true]);
+    expect(broadcastToRoom(io, 'room', 'joined', [{ tree: 't' }])).toBe(1);
+    await expect.poll(() => got[0]?.length).toBe(1);
+    expect(got[0]?.[0]).toEqual(['joined', { tree: 't' }]);
   });
 });
