@@ -17,13 +17,13 @@
  * BENCH_ROUNDS (catch-up rounds, default 5), BENCH_PIN=0 (no taskset), BENCH_PROF=1 (CPU
  * profiles of the load servers' windows in bench/.out/, top functions printed to stderr).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Child, sleep } from './lib/child.js';
 import type { CatchupRound, LoadClientsReport, LoadServerReport, StoreKind } from './lib/durability-model.js';
 import { ackRate, renderDurability, type CatchupRun, type LoadRun } from './lib/durability-report.js';
+import { runMain, writeReport } from './lib/run.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 const SECONDS = Number(env('BENCH_SECONDS', '5'));
@@ -143,17 +143,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const text = `${renderDurability({ runs, catchups, failures, seconds: SECONDS, warmup: WARMUP, pinned: Child.pinned, loadAtStart, startedAt }).join('\n')}\n`;
-  process.stdout.write(text);
-  const out = fileURLToPath(new URL('results/', import.meta.url));
-  mkdirSync(out, { recursive: true });
-  writeFileSync(`${out}durability.md`, text);
-  log(`written to ${out}durability.md`);
+  writeReport('durability.md', text, log);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runMain(main, log);

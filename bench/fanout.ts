@@ -10,13 +10,12 @@
  * Environment: BENCH_SECONDS (window, default 8), BENCH_N (default "50,200"), BENCH_RATE (default
  * 1000), BENCH_SYSTEMS (default all), BENCH_JOIN_ROUNDS (default 5), BENCH_PIN=0 (no taskset).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Child, sleep } from './lib/child.js';
+import { Child, measureWindow, type Reply } from './lib/child.js';
 import { SYSTEMS, type ClientsReport, type JoinReport, type JoinResult, type ServerReport, type System } from './lib/model.js';
 import { render, type FanoutRun } from './lib/report.js';
 import { singleSet } from './lib/single-set.js';
+import { runMain, writeReport } from './lib/run.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 const SECONDS = Number(env('BENCH_SECONDS', '8'));
@@ -37,18 +36,9 @@ async function fanout(system: System, n: number): Promise<FanoutRun> {
     const { port } = await server.next<{ type: 'ready'; port: number }>('ready');
     clients = new Child('clients.ts', [`http://127.0.0.1:${port}`, system, String(n)], 1);
     await clients.next('ready');
-    server.send({ cmd: 'start' });
-    await sleep(WARMUP * 1000);
-    server.send({ cmd: 'mark' });
-    clients.send({ cmd: 'mark' });
-    await sleep(SECONDS * 1000);
-    server.send({ cmd: 'stop' });
-    const serverReport = await server.next<ServerReport & { readonly [key: string]: unknown }>('report');
-    // Let what is in flight arrive (the 50 ms floor holds up to a batch).
-    await sleep(300);
-    clients.send({ cmd: 'report' });
-    const clientsReport = await clients.next<ClientsReport & { readonly [key: string]: unknown }>('report');
-    return { system, n, rate: RATE, server: serverReport, clients: clientsReport };
+    // What is in flight when the server stops arrives before the clients report (the 50 ms floor holds up to a batch).
+    const window = await measureWindow<ServerReport & Reply, ClientsReport & Reply>(server, clients, { warmup: WARMUP, seconds: SECONDS });
+    return { system, n, rate: RATE, server: window.server, clients: window.clients };
   } finally {
     await Promise.all([server.stop(), clients?.stop()]);
   }
@@ -89,17 +79,7 @@ async function main(): Promise<void> {
   log('single set ...');
   const single = await singleSet(7).catch((error: unknown) => `failed: ${error instanceof Error ? error.message : String(error)}`);
   const text = `${render({ runs, joins: joined, single, seconds: SECONDS, warmup: WARMUP, pinned: Child.pinned, loadAtStart }).join('\n')}\n`;
-  process.stdout.write(text);
-  const dir = fileURLToPath(new URL('results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}latest.md`, text);
-  log(`written to ${dir}latest.md`);
+  writeReport('latest.md', text, log);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runMain(main, log);

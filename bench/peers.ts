@@ -20,17 +20,16 @@
  * whole run, default 540), PEERS_MIRRORS (treesync SyncClient mirrors among the W1 clients;
  * default 5 batched, 0 unbatched), BENCH_PIN=0 (no taskset).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Child, sleep, type Reply } from './lib/child.js';
+import { Child, measureWindow, type Reply } from './lib/child.js';
 import { PEERS, W1, W3, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra } from './peers/model.js';
 import { fmt } from './lib/report.js';
+import { RESULTS_DIR, runMain } from './lib/run.js';
 import { renderMarkdown, renderSvg, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 const QUICK = env('PEERS_QUICK', '0') === '1';
 const SECONDS = Number(env('PEERS_SECONDS', QUICK ? '2' : '6'));
@@ -57,91 +56,10 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
 const firstLine = (s: string): string => s.split('\n')[0] ?? s;
 const n0 = (x: number): string => x.toLocaleString('en-US');
 
-/**
- * A child of one system's script, pinned like bench/lib/child.ts's `Child`. Its own class because
- * a peer script may answer `unsupported` instead of `ready`: `next` awaits any of several reply
- * types (Child.next drops replies of other types).
- */
-class PeerChild {
-  static readonly live = new Set<PeerChild>();
-  readonly #proc: ChildProcess;
-  readonly #inbox: Reply[] = [];
-  #wake: (() => void) | undefined;
-  #exited: string | undefined;
-  readonly #done: Promise<void>;
+/** A child of one system's script: its stdout goes to stderr, with the progress (stdout carries the report). */
+const peerChild = (script: string, args: readonly string[], cpu: number): Child => new Child(script, args, cpu, { dir: 'peers/', stdout: 'stderr' });
 
-  constructor(
-    readonly script: string,
-    args: readonly string[],
-    cpu: number,
-  ) {
-    const node = [process.execPath, '--import', TSX, fileURLToPath(new URL(`peers/${script}`, import.meta.url)), ...args];
-    const argv = Child.pinned ? ['taskset', '-c', String(cpu), ...node] : node;
-    // The children's stdout goes to stderr, with the progress: stdout carries the report.
-    this.#proc = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, stdio: ['ignore', 2, 2, 'ipc'] });
-    PeerChild.live.add(this);
-    this.#proc.on('message', (m: unknown) => {
-      if (typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string') this.#inbox.push(m as Reply);
-      this.#wake?.();
-    });
-    this.#proc.on('error', (error) => {
-      this.#exited = `${script}: ${error.message}`;
-      this.#wake?.();
-    });
-    this.#done = new Promise((resolve) => {
-      this.#proc.on('exit', (code, signal) => {
-        this.#exited ??= `${script} exited (${signal ?? String(code)})`;
-        PeerChild.live.delete(this);
-        this.#wake?.();
-        resolve();
-      });
-    });
-  }
-
-  send(cmd: 'start' | 'mark' | 'stop' | 'report' | 'exit'): void {
-    if (this.#exited === undefined && this.#proc.connected) this.#proc.send({ cmd });
-  }
-
-  /** The next reply of one of these types (others are dropped); throws on an `error` reply, an exit or the timeout. */
-  async next(types: readonly string[], timeoutMs: number): Promise<Reply> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = this.#inbox.shift();
-      if (m !== undefined) {
-        if (m.type === 'error') throw new Error(`${this.script}: ${String(m['message'])}`);
-        if (types.includes(m.type)) return m;
-        continue;
-      }
-      if (this.#exited !== undefined) throw new Error(`${this.#exited} while awaiting ${types.join(' or ')}`);
-      const wait = deadline - Date.now();
-      if (wait <= 0) throw new Error(`${this.script}: no ${types.join(' or ')} within ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  /** Asks the child to exit, kills it by its pid if it lingers, and waits for it. */
-  async stop(): Promise<void> {
-    this.send('exit');
-    const timer = setTimeout(() => this.kill(), 3_000);
-    await this.#done;
-    clearTimeout(timer);
-  }
-
-  kill(): void {
-    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
-  }
-}
-
-function killAll(): void {
-  for (const child of PeerChild.live) child.kill();
-}
+const killAll = (): void => Child.killAll();
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -157,26 +75,17 @@ async function w1(system: Peer, variant: string, n: number, rate: number): Promi
   const base = { system, variant, n, rate };
   if (left() < (SECONDS + WARMUP + 10) * 1000) return { ...base, status: 'not run', why: 'time budget (PEERS_BUDGET_SECONDS)' };
   log(`W1 ${system}/${variant}: N=${n}, ${rate}/s, ${SECONDS} s ...`);
-  const server = new PeerChild(`${system}-server.ts`, ['w1', variant, String(W1.objects), String(rate)], 0);
-  let clients: PeerChild | undefined;
+  const server = peerChild(`${system}-server.ts`, ['w1', variant, String(W1.objects), String(rate)], 0);
+  let clients: Child | undefined;
   try {
     const ready = await server.next(['ready', 'unsupported'], bounded(60_000));
     if (ready.type === 'unsupported') return { ...base, status: 'unsupported', why: String(ready['why']) };
-    clients = new PeerChild(`${system}-clients.ts`, ['w1', variant, String(ready['port']), String(n)], 1);
+    clients = peerChild(`${system}-clients.ts`, ['w1', variant, String(ready['port']), String(n)], 1);
     const joined = await clients.next(['ready', 'unsupported'], bounded(90_000));
     if (joined.type === 'unsupported') return { ...base, status: 'unsupported', why: String(joined['why']) };
-    server.send('start');
-    await sleep(WARMUP * 1000);
-    server.send('mark');
-    clients.send('mark');
-    await sleep(SECONDS * 1000);
-    server.send('stop');
-    const serverReport = (await server.next(['report'], bounded(30_000))) as ServerW1;
-    // Let what is in flight arrive (a 50 ms batch, a patch interval).
-    await sleep(300);
-    clients.send('report');
-    const clientsReport = (await clients.next(['report'], bounded(20_000))) as ClientsW1;
-    return { ...base, status: 'ok', server: serverReport, clients: clientsReport };
+    // What is in flight when the server stops (a 50 ms batch, a patch interval) arrives before the clients report.
+    const window = await measureWindow<ServerW1, ClientsW1>(server, clients, { warmup: WARMUP, seconds: SECONDS, serverTimeoutMs: () => bounded(30_000), clientsTimeoutMs: () => bounded(20_000) });
+    return { ...base, status: 'ok', server: window.server, clients: window.clients };
   } catch (error) {
     log(`  failed: ${message(error)}`);
     return { ...base, status: 'failed', why: firstLine(message(error)) };
@@ -231,7 +140,7 @@ async function w3(system: Peer, variant: string, objects: number, earlier: reado
   });
   if (plan.every((p) => p.skip !== undefined)) return plan.map((p) => ({ system, variant, objects, parallel: p.parallel, rounds: 0, status: 'not run', why: p.skip ?? '' }));
   log(`W3 ${system}/${variant}: M=${objects} ...`);
-  const server = new PeerChild(`${system}-server.ts`, ['w3', variant, String(objects)], 0);
+  const server = peerChild(`${system}-server.ts`, ['w3', variant, String(objects)], 0);
   try {
     const ready = await server.next(['ready', 'unsupported'], bounded(Math.min(objects > 10_000 ? 120_000 : 60_000, Math.max(10_000, joinsLeft()))));
     if (ready.type === 'unsupported') return rows('unsupported', String(ready['why']));
@@ -247,7 +156,7 @@ async function w3(system: Peer, variant: string, objects: number, earlier: reado
       }
       log(`  ${parallel} at once, ${rounds} rounds ...`);
       const started = Date.now();
-      const clients = new PeerChild(`${system}-clients.ts`, ['w3', variant, String(ready['port']), String(parallel), String(rounds)], 1);
+      const clients = peerChild(`${system}-clients.ts`, ['w3', variant, String(ready['port']), String(parallel), String(rounds)], 1);
       try {
         const report = await clients.next(['report', 'unsupported'], bounded(Math.min(joinCapMs(objects), joinsLeft())));
         const wallSeconds = (Date.now() - started) / 1000;
@@ -345,7 +254,7 @@ async function main(): Promise<void> {
   };
   const md = renderMarkdown(input);
   const svg = renderSvg(input);
-  const dir = fileURLToPath(new URL('results/', import.meta.url));
+  const dir = RESULTS_DIR;
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}peers.md`, svg === undefined ? md.replace(/ · !\[[^\]]*\]\(peers\.svg\)/, ' · no chart: nothing measured at N=200, 1,000/s') : md);
   if (svg !== undefined) writeFileSync(`${dir}peers.svg`, svg);
@@ -360,10 +269,4 @@ setTimeout(() => {
   process.exit(1);
 }, BUDGET_MS + 60_000).unref();
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runMain(main, log);

@@ -15,11 +15,11 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHistogram } from 'node:perf_hooks';
 import { Server } from 'socket.io';
 import { SyncServer } from '../server/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
-import { BenchRoot, BigItem, FANOUT_TREE, Item, JOIN_OBJECTS, JOIN_TREE, OBJECTS, SYSTEMS, TYPES, now, type ServerReport, type System } from './lib/model.js';
+import { Load, loadCommands } from './lib/load.js';
+import { BenchRoot, BigItem, FANOUT_TREE, Item, JOIN_OBJECTS, JOIN_TREE, OBJECTS, SYSTEMS, TYPES, now, type System } from './lib/model.js';
 
 type Mutate = (object: number, value: number) => void;
 
@@ -67,40 +67,7 @@ function setUp(system: System): Promise<{ port: number; mutate: Mutate }> {
 
 async function fanout(system: System, rate: number): Promise<void> {
   const { port, mutate } = await setUp(system);
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let made = 0;
-  let mark = { made: 0, cpu: process.cpuUsage(), at: performance.now() };
-  const ticks = createHistogram();
-  let lastTick = 0;
-  onCommand((cmd) => {
-    if (cmd === 'start') {
-      const t0 = performance.now();
-      lastTick = t0;
-      // Drift-free: each tick makes however many mutations are due by now, so the rate is exact
-      // even when ticks come late (late ticks show up as latency and event-loop delay instead).
-      timer = setInterval(() => {
-        const at = performance.now();
-        ticks.record(Math.max(1, Math.round((at - lastTick) * 1000)));
-        lastTick = at;
-        const due = Math.floor(((performance.now() - t0) * rate) / 1000);
-        for (; made < due; made++) mutate(made % OBJECTS, now());
-      }, 1);
-    } else if (cmd === 'mark') {
-      mark = { made, cpu: process.cpuUsage(), at: performance.now() };
-      ticks.reset();
-    } else if (cmd === 'stop') {
-      clearInterval(timer);
-      const cpu = process.cpuUsage(mark.cpu);
-      reply({
-        type: 'report',
-        mutations: made - mark.made,
-        seconds: (performance.now() - mark.at) / 1000,
-        cpuUs: cpu.user + cpu.system,
-        tickP99Ms: ticks.percentile(99) / 1000,
-        tickMaxMs: ticks.max / 1000,
-      } satisfies ServerReport);
-    }
-  });
+  onCommand(loadCommands(new Load(rate, (k) => mutate(k % OBJECTS, now()))));
   reply({ type: 'ready', port });
 }
 

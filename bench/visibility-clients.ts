@@ -24,19 +24,18 @@
  * every client's replay, and every SyncClient's mirror, holds exactly what its principal may see
  * of it, and replies a VisClientsReport.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { SyncClient, type Mirror } from '../client/index.js';
 import { OP, PROTOCOL_VERSION, type ClientToServerEvents, type Op, type ServerToClientEvents } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
-import { now, quantile } from './lib/model.js';
+import { now } from './lib/model.js';
 import { PROFILING, startProfile } from './lib/profile.js';
+import { Sampling, inBatches, spread } from './lib/sampling.js';
 import { CASES, CASE_INFO, GROUPS, VALUE_ATTR, VIS_TREE, VIS_TYPES, groupOfClient, team, type Case, type Layout, type Truth, type VisClientsReport } from './lib/visibility-model.js';
 import { Replay } from './lib/visibility-replay.js';
 import { tappedTransport } from './lib/visibility-transport.js';
 import { onWireMessage } from './lib/wire.js';
 
-const SAMPLED = 20;
 const CONVERGE_MS = 5_000;
 const JOIN_TIMEOUT_MS = 30_000;
 
@@ -52,13 +51,8 @@ const groupOfId = new Map<number, number>();
 layout.folders.forEach((id, g) => groupOfId.set(id, g));
 layout.items.forEach((ids, g) => ids.forEach((id) => groupOfId.set(id, g)));
 
-/** k indices spread over 0..n-1: the first, the last and evenly between (a broadcast writes in connection order). */
-function spread(k: number): Set<number> {
-  const m = Math.min(n, k);
-  return new Set(Array.from({ length: m }, (_, j) => Math.round((j * (n - 1)) / Math.max(1, m - 1))));
-}
-const sampled = spread(SAMPLED);
-const withMirror = spread(Number(mirrorsArg));
+const sampled = spread(n);
+const withMirror = spread(n, Number(mirrorsArg));
 
 /** One load client and what it has been sent. */
 interface Watched {
@@ -76,17 +70,14 @@ interface Watched {
   close(): void;
 }
 
-let measuring = false;
-let bytes = 0;
-let frames = 0;
+/** The window's counts; its `gaps` stay unused: gaps here count over the whole run. */
+const sampling = new Sampling(n);
 let batches = 0;
 let gaps = 0;
 let rejoins = 0;
 let disconnects = 0;
 let violations = 0;
 const violationSamples: string[] = [];
-const received = new Float64Array(n);
-let latencies: number[] = [];
 let truth: Truth | undefined;
 const watched: Watched[] = [];
 
@@ -124,18 +115,18 @@ function onBatch(w: Watched, args: readonly unknown[], at: number): void {
   const ops = rawOps as readonly Op[];
   if (firstSeq !== w.next) gaps++;
   w.next = (typeof lastSeq === 'number' ? lastSeq : firstSeq + ops.length - 1) + 1;
-  if (measuring) {
+  if (sampling.measuring) {
     batches++;
-    received[w.i] = (received[w.i] ?? 0) + ops.length;
+    sampling.receive(w.i, ops.length);
   }
-  const sample = measuring && sampled.has(w.i);
+  const sample = sampling.measuring && sampled.has(w.i);
   for (const op of ops) {
     switch (op[0]) {
       case OP.set: {
         const id = op[1];
         if (filtered && id !== 0 && !holds(w, id)) violation(w, `set on object ${id}, which it does not hold`);
         else if (foreign(w, id)) violation(w, `set on object ${id} of ${team(groupOfId.get(id) ?? -1)}`);
-        if (sample && op[2] === VALUE_ATTR && typeof op[3] === 'number') latencies.push(at - op[3]);
+        if (sample && op[2] === VALUE_ATTR && typeof op[3] === 'number') sampling.sample(at - op[3]);
         break;
       }
       case OP.create: {
@@ -163,11 +154,7 @@ function tap(w: Watched, event: string, args: readonly unknown[]): void {
 }
 
 function countBytes(socket: Socket): void {
-  onWireMessage(socket, (size) => {
-    if (!measuring) return;
-    bytes += size;
-    frames++;
-  });
+  onWireMessage(socket, sampling.count);
 }
 
 /** Rejects after `ms`, unless `cancel` is called. */
@@ -302,11 +289,7 @@ async function converge(t: Truth): Promise<{ ok: number; problems: string[]; ms:
 }
 
 async function main(): Promise<void> {
-  // A few at a time: a burst of 200 handshakes would only measure the accept queue.
-  for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => (withMirror.has(i + j) ? syncClient(i + j) : wireClient(i + j))));
-  let cpu = process.cpuUsage();
-  let at = performance.now();
-  const lag = monitorEventLoopDelay({ resolution: 5 });
+  await inBatches(n, (i) => (withMirror.has(i) ? syncClient(i) : wireClient(i)));
   let profile: Awaited<ReturnType<typeof startProfile>> | undefined;
   // The report command carries the server's final tree; onCommand only passes the command's name.
   process.on('message', (m: unknown) => {
@@ -316,44 +299,34 @@ async function main(): Promise<void> {
   onCommand(async (cmd) => {
     if (cmd === 'mark') {
       if (PROFILING) profile = await startProfile(`visibility-clients-${benchCase}`);
-      measuring = true;
-      bytes = frames = batches = 0;
-      received.fill(0);
-      latencies = [];
-      cpu = process.cpuUsage();
-      at = performance.now();
-      lag.reset();
-      lag.enable();
+      batches = 0;
+      sampling.mark();
     } else if (cmd === 'report') {
-      measuring = false;
-      const seconds = (performance.now() - at) / 1000;
-      const used = process.cpuUsage(cpu);
-      lag.disable();
+      const window = sampling.end();
       const top = await profile?.stop(20);
-      const sorted = Float64Array.from(latencies).sort();
       const mirrors = truth === undefined ? { ok: 0, problems: ['no truth from the server'], ms: 0 } : await converge(truth);
       reply({
         type: 'report',
         n,
         mirrors: watched.filter((w) => w.mirror !== undefined).length,
-        seconds,
-        bytes,
-        frames,
+        seconds: window.seconds,
+        bytes: window.bytes,
+        frames: window.frames,
         batches,
-        ops: received.reduce((a, b) => a + b, 0),
-        minOps: Math.min(...received),
-        maxOps: Math.max(...received),
+        ops: window.mutations,
+        minOps: window.minMutations,
+        maxOps: window.maxMutations,
         gaps,
         rejoins,
         disconnects,
         violations,
         violationSamples,
-        samples: sorted.length,
-        p50Ms: quantile(sorted, 0.5),
-        p99Ms: quantile(sorted, 0.99),
-        maxMs: quantile(sorted, 1),
-        cpuShare: (used.user + used.system) / 1000 / (seconds * 1000),
-        eventLoopP99Ms: lag.percentile(99) / 1e6,
+        samples: window.samples,
+        p50Ms: window.p50Ms,
+        p99Ms: window.p99Ms,
+        maxMs: window.maxMs,
+        cpuShare: window.cpuShare,
+        eventLoopP99Ms: window.eventLoopP99Ms,
         clientsOk: mirrors.ok,
         problems: mirrors.problems,
         convergeMs: mirrors.ms,

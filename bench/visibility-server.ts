@@ -3,7 +3,7 @@
  *
  * Builds the tree of bench/lib/visibility-model.ts on a SyncServer (adaptive flush, the default)
  * with the case's hooks, listens on 127.0.0.1 and replies `ready` with its port and the tree's
- * layout. On `start` it makes `rate` mutations per second, drift-free as in bench/server.ts: each
+ * layout. On `start` it makes `rate` mutations per second, drift-free (bench/lib/load.ts, as in bench/server.ts): each
  * sets a random item's `value` to the current timestamp, or (case `moves`, MOVE_SHARE of them)
  * moves a random item to another folder. `mark` starts the measurement window (and, with
  * BENCH_PROF=1, a CPU profile of it); `stop` stops the mutations and replies with a
@@ -13,10 +13,10 @@
  * Every case has the same `authenticate` hook (principal `{ id: clientId, group }` from the
  * handshake auth), so that the only difference between the cases is `visibility`.
  */
-import { createHistogram } from 'node:perf_hooks';
 import { SyncServer, type Hooks, type ServerObject } from '../server/index.js';
 import type { Broadcast, SendTo } from '../server/transport.js';
 import { fatal, onCommand, reply } from './lib/child.js';
+import { Load } from './lib/load.js';
 import { BenchRoot, Item, now } from './lib/model.js';
 import { PROFILING, startProfile } from './lib/profile.js';
 import { CASES, CASE_INFO, Folder, GROUPS, ITEMS_PER_GROUP, MOVE_SHARE, VIS_TREE, VIS_TYPES, team, type Case, type Layout, type Truth, type VisServerReport } from './lib/visibility-model.js';
@@ -99,7 +99,6 @@ async function main(): Promise<void> {
   const port = await server.listen(0);
   const rnd = random(0x5eed);
   const moveShare = benchCase === 'moves' ? MOVE_SHARE : 0;
-  let made = 0;
   let moves = 0;
   const mutate = (): void => {
     const item = all[Math.floor(rnd() * all.length)] as (typeof all)[number];
@@ -113,30 +112,17 @@ async function main(): Promise<void> {
     }
   };
 
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let mark = { made: 0, moves: 0, cpu: process.cpuUsage(), at: performance.now(), flushes: 0, sends: 0, links: 0 };
+  const load = new Load(rate, mutate);
+  let mark = { moves: 0, flushes: 0, sends: 0, links: 0 };
   let profile: Awaited<ReturnType<typeof startProfile>> | undefined;
-  const ticks = createHistogram();
-  let lastTick = 0;
   onCommand(async (cmd) => {
-    if (cmd === 'start') {
-      const t0 = performance.now();
-      lastTick = t0;
-      timer = setInterval(() => {
-        const at = performance.now();
-        ticks.record(Math.max(1, Math.round((at - lastTick) * 1000)));
-        lastTick = at;
-        const due = Math.floor(((at - t0) * rate) / 1000);
-        for (; made < due; made++) mutate();
-      }, 1);
-    } else if (cmd === 'mark') {
+    if (cmd === 'start') load.start();
+    else if (cmd === 'mark') {
       if (PROFILING) profile = await startProfile(`visibility-${benchCase}`);
-      mark = { made, moves, cpu: process.cpuUsage(), at: performance.now(), flushes, sends, links };
-      ticks.reset();
+      mark = { moves, flushes, sends, links };
+      load.mark();
     } else if (cmd === 'stop') {
-      clearInterval(timer);
-      const cpu = process.cpuUsage(mark.cpu);
-      const seconds = (performance.now() - mark.at) / 1000;
+      const window = load.stop();
       const top = await profile?.stop(20);
       const truth: Truth = {
         seq: joined.tree.seq,
@@ -145,12 +131,8 @@ async function main(): Promise<void> {
       };
       reply({
         type: 'report',
-        mutations: made - mark.made,
+        ...window,
         moves: moves - mark.moves,
-        seconds,
-        cpuUs: cpu.user + cpu.system,
-        tickP99Ms: ticks.percentile(99) / 1000,
-        tickMaxMs: ticks.max / 1000,
         flushes: flushes - mark.flushes,
         sends: sends - mark.sends,
         links: links - mark.links,

@@ -17,15 +17,14 @@
  * server and the load clients over each window: top self-time frames in the report, profiles in
  * bench/.out/visibility-*.cpuprofile).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Child, sleep } from './lib/child.js';
+import { Child, measureWindow } from './lib/child.js';
 import type { Command } from './lib/model.js';
 import { PROFILING } from './lib/profile.js';
 import { fmt } from './lib/report.js';
 import { CASES, CASE_INFO, type Case, type Layout, type VisClientsReport, type VisServerReport } from './lib/visibility-model.js';
 import { renderVisibility, type VisFailure, type VisRun } from './lib/visibility-report.js';
+import { runMain, writeReport } from './lib/run.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 const SECONDS = Number(env('BENCH_SECONDS', '8'));
@@ -48,18 +47,13 @@ async function measure(benchCase: Case): Promise<VisRun> {
     const { port, layout } = await server.next<{ type: 'ready'; port: number; layout: Layout }>('ready');
     clients = new Child('visibility-clients.ts', [`http://127.0.0.1:${port}`, benchCase, String(N), String(MIRRORS), JSON.stringify(layout)], 1);
     await clients.next('ready', 120_000);
-    server.send({ cmd: 'start' });
-    await sleep(WARMUP * 1000);
-    server.send({ cmd: 'mark' });
-    clients.send({ cmd: 'mark' });
-    await sleep(SECONDS * 1000);
-    server.send({ cmd: 'stop' });
-    const serverReport = await server.next<Report<VisServerReport>>('report');
-    // Let what is in flight arrive (a batch waits up to 16 ms), then the clients check their mirrors against the final tree.
-    await sleep(300);
-    clients.send({ cmd: 'report', truth: serverReport.truth } as Command);
-    const clientsReport = await clients.next<Report<VisClientsReport>>('report');
-    return { case: benchCase, n: N, rate: RATE, server: serverReport, clients: clientsReport };
+    // What is in flight when the server stops arrives (a batch waits up to 16 ms), then the clients check their mirrors against the final tree.
+    const window = await measureWindow<Report<VisServerReport>, Report<VisClientsReport>>(server, clients, {
+      warmup: WARMUP,
+      seconds: SECONDS,
+      report: (serverReport) => ({ cmd: 'report', truth: serverReport.truth }) as Command,
+    });
+    return { case: benchCase, n: N, rate: RATE, server: window.server, clients: window.clients };
   } finally {
     await Promise.all([server.stop(), clients?.stop()]);
   }
@@ -84,17 +78,7 @@ async function main(): Promise<void> {
     }
   }
   const text = `${renderVisibility({ runs, failures, n: N, rate: RATE, seconds: SECONDS, warmup: WARMUP, mirrors: MIRRORS, pinned: Child.pinned, profiling: PROFILING, startedAt, loadAtStart }).join('\n')}\n`;
-  process.stdout.write(text);
-  const dir = fileURLToPath(new URL('results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}visibility.md`, text);
-  log(`written to ${dir}visibility.md`);
+  writeReport('visibility.md', text, log);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
-);
+runMain(main, log);

@@ -20,8 +20,17 @@ function isReply(m: unknown): m is Reply {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
 }
 
+/** Where a child's stdout goes: the orchestrator's stdout, or its stderr (when stdout carries the report). */
+export interface ChildOptions {
+  /** The script's folder under bench/, e.g. 'peers/' (default: bench/ itself). */
+  readonly dir?: string;
+  readonly stdout?: 'inherit' | 'stderr';
+}
+
 /** A bench child process (a .ts file under bench/ run through tsx). */
 export class Child {
+  /** The children not yet exited. */
+  static readonly live = new Set<Child>();
   readonly #proc: ChildProcess;
   readonly #inbox: Reply[] = [];
   #wake: (() => void) | undefined;
@@ -32,19 +41,27 @@ export class Child {
     readonly script: string,
     args: readonly string[],
     cpu?: number,
+    options: ChildOptions = {},
   ) {
     // BENCH_PROF=1: CPU profiles of the server processes in bench/.out/ (open them in Chrome's devtools).
-    const prof = process.env['BENCH_PROF'] === '1' && script === 'server.ts' ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
-    const node = [process.execPath, ...prof, '--import', TSX, fileURLToPath(new URL(`../${script}`, import.meta.url)), ...args];
+    const prof = process.env['BENCH_PROF'] === '1' && script === 'server.ts' && options.dir === undefined ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
+    const node = [process.execPath, ...prof, '--import', TSX, fileURLToPath(new URL(`../${options.dir ?? ''}${script}`, import.meta.url)), ...args];
     const argv = cpu !== undefined && HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
-    this.#proc = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const out = options.stdout === 'stderr' ? 2 : 'inherit';
+    this.#proc = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, stdio: ['ignore', out, out, 'ipc'] });
+    Child.live.add(this);
     this.#proc.on('message', (m: unknown) => {
       if (isReply(m)) this.#inbox.push(m);
       this.#wake?.();
     });
+    this.#proc.on('error', (error) => {
+      this.#exited = `${script}: ${error.message}`;
+      this.#wake?.();
+    });
     this.#done = new Promise((resolve) => {
       this.#proc.on('exit', (code, signal) => {
-        this.#exited = `${script} exited (${signal ?? String(code)})`;
+        this.#exited ??= `${script} exited (${signal ?? String(code)})`;
+        Child.live.delete(this);
         this.#wake?.();
         resolve();
       });
@@ -56,24 +73,33 @@ export class Child {
     return HAS_TASKSET;
   }
 
-  /** Sends a command. */
-  send(command: Command): void {
-    if (this.#exited === undefined) this.#proc.send(command);
+  /** Kills every child not yet exited (by its pid). */
+  static killAll(): void {
+    for (const child of Child.live) child.kill();
   }
 
-  /** The next reply of this type (earlier replies of other types are dropped); throws on an `error` reply, exit or timeout. */
-  async next<T extends Reply = Reply>(type: string, timeoutMs = 60_000): Promise<T> {
+  /** Sends a command. */
+  send(command: Command): void {
+    if (this.#exited === undefined && this.#proc.connected) this.#proc.send(command);
+  }
+
+  /**
+   * The next reply of this type, or of one of these types (earlier replies of other types are
+   * dropped); throws on an `error` reply, exit or timeout.
+   */
+  async next<T extends Reply = Reply>(type: string | readonly string[], timeoutMs = 60_000): Promise<T> {
+    const types = typeof type === 'string' ? [type] : type;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = this.#inbox.shift();
       if (m !== undefined) {
         if (m.type === 'error') throw new Error(`${this.script}: ${String(m['message'])}`);
-        if (m.type === type) return m as T;
+        if (types.includes(m.type)) return m as T;
         continue;
       }
-      if (this.#exited !== undefined) throw new Error(`${this.#exited} while awaiting ${type}`);
+      if (this.#exited !== undefined) throw new Error(`${this.#exited} while awaiting ${types.join(' or ')}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.script}: no ${type} within ${timeoutMs} ms`);
+      if (left <= 0) throw new Error(`${this.script}: no ${types.join(' or ')} within ${Math.round(timeoutMs / 1000)} s`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#wake = () => {
@@ -88,9 +114,14 @@ export class Child {
   /** Asks the child to exit, kills it (by its pid) if it lingers, and waits for it. */
   async stop(): Promise<void> {
     this.send({ cmd: 'exit' });
-    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), 3_000);
+    const timer = setTimeout(() => this.kill(), 3_000);
     await this.#done;
     clearTimeout(timer);
+  }
+
+  /** Kills the child (by its pid) unless it has exited. */
+  kill(): void {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) this.#proc.kill('SIGKILL');
   }
 }
 
@@ -121,4 +152,35 @@ export function fatal(error: unknown): void {
 /** Resolves after ms milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** How `measureWindow` runs: seconds of warm-up and of the window, and its waits. */
+export interface WindowOptions<S> {
+  readonly warmup: number;
+  readonly seconds: number;
+  /** Longest waits for the server's and the clients' reports (ms, asked for as each wait starts; default Child.next's). */
+  readonly serverTimeoutMs?: () => number;
+  readonly clientsTimeoutMs?: () => number;
+  /** The command that asks the clients for their report, given the server's (default `report`). */
+  readonly report?: (server: S) => Command;
+}
+
+/**
+ * In the orchestrator, once both children are ready: one fan-out window. Starts the server's
+ * mutations; after the warm-up marks the server and the clients; after the window stops the
+ * server and takes its report; lets what is in flight arrive (300 ms: a 50 ms batch, a patch
+ * interval), then takes the clients' report.
+ */
+export async function measureWindow<S extends Reply, C extends Reply>(server: Child, clients: Child, options: WindowOptions<S>): Promise<{ server: S; clients: C }> {
+  server.send({ cmd: 'start' });
+  await sleep(options.warmup * 1000);
+  server.send({ cmd: 'mark' });
+  clients.send({ cmd: 'mark' });
+  await sleep(options.seconds * 1000);
+  server.send({ cmd: 'stop' });
+  const serverReport = await server.next<S>('report', options.serverTimeoutMs?.());
+  await sleep(300);
+  clients.send(options.report?.(serverReport) ?? { cmd: 'report' });
+  const clientsReport = await clients.next<C>('report', options.clientsTimeoutMs?.());
+  return { server: serverReport, clients: clientsReport };
 }

@@ -1,5 +1,6 @@
 /**
- * A ClientTransport for the visibility bench's SyncClients: socket.io-client over websocket, like
+ * A ClientTransport for the bench's SyncClients (bench/visibility-clients.ts, and the mirrors of
+ * bench/peers/treesync-clients.ts): socket.io-client over websocket, like
  * client/socket-io.ts, but without reconnection (a dropped client is a finding, not something to
  * paper over) and with two taps the bench needs: every inbound event is shown to `tap` before the
  * SyncClient handles it, and the socket is handed to `connected` so that its WebSocket payload

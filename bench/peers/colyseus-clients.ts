@@ -25,13 +25,12 @@
  * particular order, but its values are the send times of the mutations, so sorted by value they
  * give the order the server made them in (k % M, k % M + 1, ...); a value never sent breaks it.
  */
-import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { Callbacks, Client, Room } from '@colyseus/sdk';
 import { fatal, onCommand, reply } from '../lib/child.js';
+import { Sampling, inBatches, samplingCommands, spread } from '../lib/sampling.js';
 import { ROOM, PeerState } from './colyseus-schema.js';
-import { PEERS, now, quantile, type ClientsReport, type Command, type JoinResult } from './model.js';
-
-const SAMPLED = 20;
+import { PEERS, now, type Command, type JoinResult } from './model.js';
 
 /** A room that reports each WebSocket message's payload size and receipt time before decoding it. */
 class CountingRoom extends Room<unknown, PeerState> {
@@ -88,24 +87,13 @@ async function w1(port: number, n: number): Promise<void> {
   let handle: (cmd: Command['cmd']) => void = () => undefined;
   onCommand((cmd) => handle(cmd));
   const url = `http://127.0.0.1:${port}`;
-  const sampled = new Set(Array.from({ length: Math.min(n, SAMPLED) }, (_, j) => Math.round((j * (n - 1)) / Math.max(1, Math.min(n, SAMPLED) - 1))));
-  let measuring = false;
-  let bytes = 0;
-  let frames = 0;
-  const received = new Float64Array(n);
-  let latencies: number[] = [];
-  let gaps = 0;
+  const sampled = spread(n);
+  const sampling = new Sampling(n);
   const rooms: CountingRoom[] = [];
   let objects = -1;
 
-  const onBytes = (size: number): void => {
-    if (!measuring) return;
-    bytes += size;
-    frames++;
-  };
-
   async function connect(i: number): Promise<void> {
-    const room = await new CountingClient(url, onBytes).joinState();
+    const room = await new CountingClient(url, sampling.count).joinState();
     rooms[i] = room;
     const size = room.state.objects.size;
     if (objects >= 0 && size !== objects) throw new Error(`client ${i} holds ${size} objects, client 0 ${objects}`);
@@ -118,7 +106,7 @@ async function w1(port: number, n: number): Promise<void> {
       if (batch.length === 0) return;
       if (batch.length > 1) batch.sort((a, b) => a[0] - b[0]);
       for (const [, object] of batch) {
-        if (measuring && lastObject >= 0 && object !== (lastObject + 1) % size) gaps++;
+        if (sampling.measuring && lastObject >= 0 && object !== (lastObject + 1) % size) sampling.gaps++;
         lastObject = object;
       }
       batch = [];
@@ -131,66 +119,30 @@ async function w1(port: number, n: number): Promise<void> {
         'value',
         (value) => {
           batch.push([value, index]);
-          if (!measuring) return;
-          received[i] = (received[i] ?? 0) + 1;
-          if (isSampled) latencies.push(room.at - value);
+          if (!sampling.measuring) return;
+          sampling.receive(i);
+          if (isSampled) sampling.sample(room.at - value);
         },
         false,
       );
     });
   }
 
-  // A few at a time: a burst of 200 handshakes would only measure the accept queue.
-  for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => connect(i + j)));
-  let cpu = process.cpuUsage();
-  let at = performance.now();
-  const lag = monitorEventLoopDelay({ resolution: 5 });
+  await inBatches(n, connect);
   // Garbage collection in the window: N decoded states make a large heap, whose full collections
   // stall every client of this process at once (they show in the latency and the loop delay).
   const gc = { ms: 0, maxMs: 0 };
   new PerformanceObserver((list) => {
-    if (!measuring) return;
+    if (!sampling.measuring) return;
     for (const entry of list.getEntries()) {
       gc.ms += entry.duration;
       gc.maxMs = Math.max(gc.maxMs, entry.duration);
     }
   }).observe({ entryTypes: ['gc'] });
-  handle = (cmd) => {
-    if (cmd === 'mark') {
-      measuring = true;
-      bytes = frames = gaps = 0;
-      received.fill(0);
-      latencies = [];
-      gc.ms = gc.maxMs = 0;
-      cpu = process.cpuUsage();
-      at = performance.now();
-      lag.reset();
-      lag.enable();
-    } else if (cmd === 'report') {
-      measuring = false;
-      const used = process.cpuUsage(cpu);
-      lag.disable();
-      const sorted = Float64Array.from(latencies).sort();
-      reply({
-        type: 'report',
-        bytes,
-        frames,
-        mutations: received.reduce((a, b) => a + b, 0),
-        minMutations: Math.min(...received),
-        maxMutations: Math.max(...received),
-        gaps,
-        samples: sorted.length,
-        p50Ms: quantile(sorted, 0.5),
-        p99Ms: quantile(sorted, 0.99),
-        maxMs: quantile(sorted, 1),
-        cpuShare: (used.user + used.system) / 1000 / (performance.now() - at),
-        eventLoopP99Ms: lag.percentile(99) / 1e6,
-        objects,
-        gcShare: gc.ms / (performance.now() - at),
-        gcMaxMs: gc.maxMs,
-      } satisfies ClientsReport & { objects: number; gcShare: number; gcMaxMs: number });
-    }
-  };
+  handle = samplingCommands(sampling, {
+    onMark: () => (gc.ms = gc.maxMs = 0),
+    extra: (window) => ({ objects, gcShare: gc.ms / (window.seconds * 1000), gcMaxMs: gc.maxMs }),
+  });
   reply({ type: 'ready' });
 }
 

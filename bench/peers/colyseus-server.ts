@@ -13,28 +13,18 @@
  * `colyseus` meta-package), on 127.0.0.1 and an ephemeral port. The room is created here, before
  * `ready`, with `matchMaker.createRoom`, and never disposed (`autoDispose = false`), so every
  * client's `joinOrCreate` joins this one room. The generator, the CPU window and the tick-gap
- * histogram are bench/server.ts's.
+ * histogram are bench/lib/load.ts's, as in bench/server.ts.
  */
 import type { AddressInfo } from 'node:net';
-import { createHistogram } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Room, defineRoom, defineServer, matchMaker } from '@colyseus/core';
 import { Encoder } from '@colyseus/schema';
 import { WebSocketTransport } from '@colyseus/ws-transport';
 import { fatal, onCommand, reply } from '../lib/child.js';
+import { Load, heapAfterGc, loadCommands } from '../lib/load.js';
 import { ROOM, PeerState, createObject, type PeerObject } from './colyseus-schema.js';
-import { PEERS, now, type Command, type ServerReport, type W1ServerExtra } from './model.js';
+import { PEERS, now, type Command, type W1ServerExtra } from './model.js';
 
 type Variant = (typeof PEERS.colyseus)[number];
-
-/** A full collection, so that heap before and after building the state compare (a no-op if gc cannot be exposed). */
-function collect(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('typeof gc === "function" ? gc : undefined') as (() => void) | undefined;
-  gc?.();
-  gc?.();
-}
 
 class PeerRoom extends Room<{ state: PeerState }> {
   /** The room this process created (one per process). */
@@ -104,11 +94,9 @@ async function createRoom(variant: Variant, objects: number): Promise<PeerRoom> 
 /** Starts the server and creates the room, measuring the heap the room's state takes. */
 async function setUp(variant: Variant, objects: number, heartbeat: boolean): Promise<{ port: number; room: PeerRoom; heapPerObjectBytes: number }> {
   const port = await listen(heartbeat);
-  collect();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const heapBefore = heapAfterGc();
   const room = await createRoom(variant, objects);
-  collect();
-  return { port, room, heapPerObjectBytes: (process.memoryUsage().heapUsed - heapBefore) / objects };
+  return { port, room, heapPerObjectBytes: (heapAfterGc() - heapBefore) / objects };
 }
 
 async function w1(variant: Variant, objects: number, rate: number): Promise<void> {
@@ -129,40 +117,7 @@ async function w1(variant: Variant, objects: number, rate: number): Promise<void
           if (item !== undefined) item.value = value;
         };
 
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let made = 0;
-  let mark = { made: 0, cpu: process.cpuUsage(), at: performance.now() };
-  const ticks = createHistogram();
-  let lastTick = 0;
-  handle = (cmd) => {
-    if (cmd === 'start') {
-      const t0 = performance.now();
-      lastTick = t0;
-      // Drift-free: each tick makes however many mutations are due by now (as bench/server.ts).
-      timer = setInterval(() => {
-        const at = performance.now();
-        ticks.record(Math.max(1, Math.round((at - lastTick) * 1000)));
-        lastTick = at;
-        const due = Math.floor(((performance.now() - t0) * rate) / 1000);
-        for (; made < due; made++) mutate(made % objects, now());
-      }, 1);
-    } else if (cmd === 'mark') {
-      mark = { made, cpu: process.cpuUsage(), at: performance.now() };
-      ticks.reset();
-    } else if (cmd === 'stop') {
-      clearInterval(timer);
-      const cpu = process.cpuUsage(mark.cpu);
-      reply({
-        type: 'report',
-        mutations: made - mark.made,
-        seconds: (performance.now() - mark.at) / 1000,
-        cpuUs: cpu.user + cpu.system,
-        tickP99Ms: ticks.percentile(99) / 1000,
-        tickMaxMs: ticks.max / 1000,
-        heapPerObjectBytes,
-      } satisfies ServerReport & W1ServerExtra);
-    }
-  };
+  handle = loadCommands(new Load(rate, (k) => mutate(k % objects, now())), { heapPerObjectBytes } satisfies W1ServerExtra);
   ready({ port });
 }
 

@@ -21,26 +21,15 @@
  * (ROW_BUDGET_MS) or, at 100,000 documents, to not run the join at all (docsLimit); the note says so.
  */
 import { createRequire } from 'node:module';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import { fatal, onCommand, reply } from '../lib/child.js';
-import { now, PEERS, quantile, type ClientsReport, type Command, type JoinReport, type JoinResult, type ModelObject } from './model.js';
-import type { Json0Component, ShareConnection, ShareDoc } from './sharedb-server.js';
+import { Sampling, inBatches, samplingCommands, spread } from '../lib/sampling.js';
+import { now, PEERS, type Command, type JoinReport, type JoinResult, type ModelObject } from './model.js';
+import { META, OBJECTS, STATE, done, type Json0Component, type ShareConnection, type ShareDoc, type State, type Variant } from './sharedb-model.js';
 
 const requireCjs = createRequire(import.meta.url);
 const { Connection } = requireCjs('sharedb/lib/client') as { Connection: new (socket: WebSocket) => ShareConnection };
 
-/** The names sharedb-server.ts gives the model. */
-const STATE = { collection: 'state', id: 'all' } as const;
-const OBJECTS = 'objects';
-const META = { collection: 'meta', id: 'objects' } as const;
-
-interface State {
-  objects: ModelObject[];
-}
-type Variant = (typeof PEERS.sharedb)[number];
-
-const SAMPLED = 20;
 /**
  * The most document subscriptions a W3 `docs` round may open at once. ShareDB keeps a pubsub
  * stream per subscribed document per agent (~0.9 KB of server heap measured at M = 1,000) and the
@@ -55,10 +44,6 @@ const MAX_DOCS = 20_000;
 function size(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
   return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-function done(resolve: () => void, reject: (error: Error) => void): (error?: Error | null) => void {
-  return (error) => (error == null ? resolve() : reject(error));
 }
 
 /** A client connection; `onMessage` sees every WebSocket message's payload size before ShareDB parses it. */
@@ -104,32 +89,25 @@ async function subscribeAll(conn: ShareConnection, before: (doc: ShareDoc<ModelO
 // ---- W1 fan-out ----
 
 async function w1(variant: Variant, port: number, n: number): Promise<void> {
-  const sampled = new Set(Array.from({ length: Math.min(n, SAMPLED) }, (_, j) => Math.round((j * (n - 1)) / Math.max(1, Math.min(n, SAMPLED) - 1))));
-  let measuring = false;
-  let bytes = 0;
-  let frames = 0;
-  let gaps = 0;
-  const received = new Float64Array(n);
-  let latencies: number[] = [];
+  const sampled = spread(n);
+  const sampling = new Sampling(n);
 
   /** One client; resolves once it holds the state. */
   async function connect(i: number): Promise<void> {
     let at = 0;
     const { conn, connected } = open(port, (size) => {
       at = now();
-      if (!measuring) return;
-      bytes += size;
-      frames++;
+      sampling.count(size);
     });
     await connected;
     let objects = 0;
     let last = -1;
     const one = (k: number, value: unknown): void => {
-      if (last >= 0 && k !== (last + 1) % objects && measuring) gaps++;
+      if (last >= 0 && k !== (last + 1) % objects && sampling.measuring) sampling.gaps++;
       last = k;
-      if (!measuring) return;
-      received[i] = (received[i] ?? 0) + 1;
-      if (sampled.has(i) && typeof value === 'number') latencies.push(at - value);
+      if (!sampling.measuring) return;
+      sampling.receive(i);
+      if (sampled.has(i) && typeof value === 'number') sampling.sample(at - value);
     };
     if (variant === 'doc') {
       const doc = conn.get<State>(STATE.collection, STATE.id);
@@ -149,43 +127,9 @@ async function w1(variant: Variant, port: number, n: number): Promise<void> {
     if (objects === 0) throw new Error(`client ${i}: no objects in the ${variant} state`);
   }
 
-  // A few at a time, as bench/clients.ts: a burst of 200 handshakes would only measure the accept queue.
-  for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => connect(i + j)));
-  let cpu = process.cpuUsage();
-  let at = performance.now();
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  commands.handler = (cmd) => {
-    if (cmd === 'mark') {
-      measuring = true;
-      bytes = frames = gaps = 0;
-      received.fill(0);
-      latencies = [];
-      cpu = process.cpuUsage();
-      at = performance.now();
-      lag.reset();
-      lag.enable();
-    } else if (cmd === 'report') {
-      measuring = false;
-      const used = process.cpuUsage(cpu);
-      lag.disable();
-      const sorted = Float64Array.from(latencies).sort();
-      reply({
-        type: 'report',
-        bytes,
-        frames,
-        mutations: received.reduce((a, b) => a + b, 0),
-        minMutations: Math.min(...received),
-        maxMutations: Math.max(...received),
-        gaps,
-        samples: sorted.length,
-        p50Ms: quantile(sorted, 0.5),
-        p99Ms: quantile(sorted, 0.99),
-        maxMs: quantile(sorted, 1),
-        cpuShare: (used.user + used.system) / 1000 / (performance.now() - at),
-        eventLoopP99Ms: lag.percentile(99) / 1e6,
-      } satisfies ClientsReport);
-    }
-  };
+  // A few at a time, as bench/clients.ts.
+  await inBatches(n, connect);
+  commands.handler = samplingCommands(sampling);
   reply({ type: 'ready' });
 }
 

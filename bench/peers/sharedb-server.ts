@@ -14,7 +14,7 @@
  * A Doc keeps one op in flight and composes (json0 `compose`) the ops submitted meanwhile into one
  * pending op, ShareDB's default: under load, several mutations travel as one multi-component op.
  *
- * The W1 generator, its tick-gap histogram and the CPU window are bench/server.ts's. The report
+ * The W1 generator, its tick-gap histogram and the CPU window are bench/lib/load.ts's, as in bench/server.ts. The report
  * adds `heapPerObjectBytes` (heap used after building the state minus before it, both after a full
  * GC, over M: the MemoryDB snapshot, the create op in its op log and the server-side Doc's copy),
  * the ops ShareDB committed (fewer than the mutations when composed), the server heap per connected
@@ -25,52 +25,11 @@
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { createHistogram } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { fatal, onCommand, reply, sleep } from '../lib/child.js';
+import { Load, heapAfterGc } from '../lib/load.js';
 import { initialObject, now, PEERS, type Command, type ModelObject, type ServerReport, type W1ServerExtra } from './model.js';
-
-// ---- The part of ShareDB's untyped API the peer scripts use (sharedb ships no .d.ts). ----
-
-/** A json0 op component: here always a replace (`od` old value, `oi` new value) at path `p`. */
-export interface Json0Component {
-  readonly p: readonly (string | number)[];
-  readonly od?: unknown;
-  readonly oi?: unknown;
-}
-
-/** A ShareDB client Doc (sharedb/lib/client/doc.js). */
-export interface ShareDoc<T> {
-  readonly collection: string;
-  readonly id: string;
-  /** The snapshot's data once fetched, subscribed or created. */
-  readonly data: T | undefined;
-  readonly version: number | null;
-  create(data: T, callback: (error?: Error | null) => void): void;
-  fetch(callback: (error?: Error | null) => void): void;
-  subscribe(callback: (error?: Error | null) => void): void;
-  submitOp(op: readonly Json0Component[], callback?: (error?: Error | null) => void): void;
-  destroy(callback?: (error?: Error | null) => void): void;
-  /** Remote json0 ops are emitted one component at a time. */
-  on(event: 'op', fn: (op: readonly Json0Component[], source: unknown) => void): void;
-  on(event: 'error', fn: (error: Error) => void): void;
-}
-
-/** A ShareDB client Connection (sharedb/lib/client/connection.js). */
-export interface ShareConnection {
-  readonly state: string;
-  get<T>(collection: string, id: string): ShareDoc<T>;
-  /** Between startBulk and endBulk, subscribes and fetches are sent as one message per collection. */
-  startBulk(): void;
-  endBulk(): void;
-  close(): void;
-  /** Calls back once no op, fetch or subscribe of this connection awaits the server. */
-  whenNothingPending(callback: () => void): void;
-  on(event: 'connected' | 'closed' | 'disconnected' | 'stopped', fn: () => void): void;
-  on(event: 'error' | 'connection error', fn: (error: unknown) => void): void;
-}
+import { META, OBJECTS, STATE, done, type ShareConnection, type ShareDoc, type State, type Variant } from './sharedb-model.js';
 
 /** The ShareDB backend (sharedb/lib/backend.js). */
 interface Backend {
@@ -85,33 +44,7 @@ const requireCjs = createRequire(import.meta.url);
 const ShareDB = requireCjs('sharedb') as new (options?: object) => Backend;
 const WebSocketJSONStream = requireCjs('@teamwork/websocket-json-stream') as new (ws: WebSocket) => unknown;
 
-// ---- The model in ShareDB (the clients script repeats these names). ----
-
-/** The `doc` variant's document. */
-const STATE = { collection: 'state', id: 'all' } as const;
-/** The `docs` variant's collection, ids `0` ... `M-1`, and its directory document. */
-const OBJECTS = 'objects';
-const META = { collection: 'meta', id: 'objects' } as const;
-
-interface State {
-  objects: ModelObject[];
-}
-
-type Variant = (typeof PEERS.sharedb)[number];
 type Mutate = (object: number, value: number) => void;
-
-/** Full GC (V8's gc exposed at run time), then the heap in use. */
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-function heapAfterGc(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
-
-function done(resolve: () => void, reject: (error: Error) => void): (error?: Error | null) => void {
-  return (error) => (error == null ? resolve() : reject(error));
-}
 
 function create<T>(doc: ShareDoc<T>, data: T): Promise<void> {
   return new Promise((resolve, reject) => doc.create(data, done(resolve, reject)));
@@ -184,51 +117,36 @@ interface ShareDbExtra {
 
 async function w1(variant: Variant, m: number, rate: number, commands: { handler: (cmd: Command['cmd']) => void | Promise<void> }): Promise<void> {
   const { backend, conn, mutate, port, heapBuilt, heapPerObjectBytes } = await setUp(variant, m);
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let made = 0;
-  let mark = { made: 0, ops: storedOps(backend), cpu: process.cpuUsage(), at: performance.now() };
-  const ticks = createHistogram();
-  let lastTick = 0;
+  const load = new Load(rate, (k) => mutate(k % m, now()));
+  let ops = storedOps(backend);
   let heapStart = heapBuilt;
   let madeStart = 0;
   commands.handler = async (cmd) => {
     if (cmd === 'start') {
       // The clients are subscribed by now: what they hold on the server is out of the op log's growth.
       heapStart = heapAfterGc();
-      madeStart = made;
-      const t0 = performance.now();
-      lastTick = t0;
-      // Drift-free, as bench/server.ts: each 1 ms tick makes however many mutations are due by now.
-      timer = setInterval(() => {
-        const at = performance.now();
-        ticks.record(Math.max(1, Math.round((at - lastTick) * 1000)));
-        lastTick = at;
-        const due = Math.floor(((performance.now() - t0) * rate) / 1000);
-        for (; made < due; made++) mutate(made % m, now());
-      }, 1);
+      madeStart = load.made;
+      load.start();
     } else if (cmd === 'mark') {
-      mark = { made, ops: storedOps(backend), cpu: process.cpuUsage(), at: performance.now() };
-      ticks.reset();
+      ops = storedOps(backend);
+      load.mark();
     } else if (cmd === 'stop') {
-      clearInterval(timer);
-      const cpu = process.cpuUsage(mark.cpu);
-      const seconds = (performance.now() - mark.at) / 1000;
-      const committedOps = storedOps(backend) - mark.ops;
-      const report = { mutations: made - mark.made, seconds, cpuUs: cpu.user + cpu.system, tickP99Ms: ticks.percentile(99) / 1000, tickMaxMs: ticks.max / 1000 };
+      const report = load.stop();
+      const committedOps = storedOps(backend) - ops;
       // The op log alone: once the last ops are committed and their sends have drained, but no more
       // than a second late (an overloaded server's backlog would take longer, and the clients'
       // window ends 300 ms after this reply).
       const drained = await Promise.race([new Promise<boolean>((resolve) => conn.whenNothingPending(() => resolve(true))), sleep(1_000).then(() => false)]);
       await sleep(200);
-      const ops = storedOps(backend);
+      const stored = storedOps(backend);
       const heapGrowthBytes = heapAfterGc() - heapStart;
-      const grownOver = made - madeStart;
+      const grownOver = load.made - madeStart;
       reply({
         type: 'report',
         ...report,
         heapPerObjectBytes,
         committedOps,
-        storedOps: ops,
+        storedOps: stored,
         heapGrowthBytes,
         heapGrowthPerMutationBytes: grownOver > 0 ? Math.round(heapGrowthBytes / grownOver) : 0,
         drained,

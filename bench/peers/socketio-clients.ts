@@ -10,13 +10,11 @@
  *   each emitting `get` on connect, timed from connect until each holds the `objects` event,
  *   parsed. A first, untimed round with one connection warms the path up.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { fatal, onCommand, reply } from '../lib/child.js';
+import { Sampling, inBatches, samplingCommands, spread, timedRounds } from '../lib/sampling.js';
 import { onWireMessage } from '../lib/wire.js';
-import { PEERS, now, quantile, type ClientsReport, type JoinReport, type JoinResult, type ModelObject, type Unsupported } from './model.js';
-
-const SAMPLED = 20;
+import { PEERS, now, type JoinReport, type JoinResult, type ModelObject, type Unsupported } from './model.js';
 
 type Triple = readonly [object: number, field: number, value: number];
 type Held = ModelObject & { id: number };
@@ -37,32 +35,21 @@ function open(url: string, onBytes: (size: number) => void): FloorSocket {
 }
 
 async function w1(url: string, n: number): Promise<void> {
-  const k = Math.min(n, SAMPLED);
-  const sampled = new Set(Array.from({ length: k }, (_, j) => Math.round((j * (n - 1)) / Math.max(1, k - 1))));
-  let measuring = false;
-  let bytes = 0;
-  let frames = 0;
-  let gaps = 0;
-  const received = new Float64Array(n);
-  let latencies: number[] = [];
-  const count = (size: number): void => {
-    if (!measuring) return;
-    bytes += size;
-    frames++;
-  };
+  const sampled = spread(n);
+  const sampling = new Sampling(n);
 
   function connect(i: number): Promise<void> {
-    const socket = open(url, count);
+    const socket = open(url, sampling.count);
     let objects: Held[] = [];
     let last = -1;
     const one = (t: Triple, at: number): void => {
       const o = objects[t[0]];
       if (o !== undefined) o.value = t[2];
-      if (!measuring) return;
-      if (last >= 0 && t[0] !== (last + 1) % objects.length) gaps++;
+      if (!sampling.measuring) return;
+      if (last >= 0 && t[0] !== (last + 1) % objects.length) sampling.gaps++;
       last = t[0];
-      received[i] = (received[i] ?? 0) + 1;
-      if (sampled.has(i)) latencies.push(at - t[2]);
+      sampling.receive(i);
+      if (sampled.has(i)) sampling.sample(at - t[2]);
     };
     socket.on('m', (payload) => {
       const at = now();
@@ -78,43 +65,8 @@ async function w1(url: string, n: number): Promise<void> {
     });
   }
 
-  // A few at a time: a burst of 200 handshakes would only measure the accept queue.
-  for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => connect(i + j)));
-  let cpu = process.cpuUsage();
-  let at = performance.now();
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  onCommand((cmd) => {
-    if (cmd === 'mark') {
-      measuring = true;
-      bytes = frames = gaps = 0;
-      received.fill(0);
-      latencies = [];
-      cpu = process.cpuUsage();
-      at = performance.now();
-      lag.reset();
-      lag.enable();
-    } else if (cmd === 'report') {
-      measuring = false;
-      const used = process.cpuUsage(cpu);
-      lag.disable();
-      const sorted = Float64Array.from(latencies).sort();
-      reply({
-        type: 'report',
-        bytes,
-        frames,
-        mutations: received.reduce((a, b) => a + b, 0),
-        minMutations: Math.min(...received),
-        maxMutations: Math.max(...received),
-        gaps,
-        samples: sorted.length,
-        p50Ms: quantile(sorted, 0.5),
-        p99Ms: quantile(sorted, 0.99),
-        maxMs: quantile(sorted, 1),
-        cpuShare: (used.user + used.system) / 1000 / (performance.now() - at),
-        eventLoopP99Ms: lag.percentile(99) / 1e6,
-      } satisfies ClientsReport);
-    }
-  });
+  await inBatches(n, connect);
+  onCommand(samplingCommands(sampling));
   reply({ type: 'ready' });
 }
 
@@ -139,15 +91,7 @@ async function round(url: string, parallel: number): Promise<{ ms: number; objec
 }
 
 async function w3(url: string, parallel: number, rounds: number): Promise<void> {
-  await round(url, 1);
-  const ms: number[] = [];
-  let last = { objects: 0, bytes: 0 };
-  for (let r = 1; r <= rounds; r++) {
-    const result = await round(url, parallel);
-    ms.push(result.ms);
-    last = result;
-  }
-  const result: JoinResult = { name: 'socket.io-client, one JSON event', ms, objects: last.objects, bytes: Math.round(last.bytes) };
+  const result: JoinResult = { name: 'socket.io-client, one JSON event', ...(await timedRounds((p) => round(url, p), parallel, rounds)) };
   reply({ type: 'report', results: [result] } satisfies JoinReport);
 }
 

@@ -13,31 +13,21 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHistogram } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Server } from 'socket.io';
 import { fatal, onCommand, reply } from '../lib/child.js';
-import { PEERS, initialObject, now, type ModelObject, type ServerReport, type Unsupported, type W1ServerExtra } from './model.js';
+import { Load, heapAfterGc, loadCommands } from '../lib/load.js';
+import { PEERS, initialObject, now, type ModelObject, type Unsupported, type W1ServerExtra } from './model.js';
 
 /** The index of `value` in the model's field order. */
 const VALUE_FIELD = 1;
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-function heapUsed(): number {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed;
-}
 
 /** A socket.io server with the state of m objects, listening. */
 async function serve(m: number): Promise<{ io: Server; port: number; objects: (ModelObject & { id: number })[]; heapPerObjectBytes: number }> {
   const http = createServer();
   const io = new Server(http, { serveClient: false, maxHttpBufferSize: 1e6 });
-  const before = heapUsed();
+  const before = heapAfterGc();
   const objects = Array.from({ length: m }, (_, i) => ({ id: i, ...initialObject(i) }));
-  const heapPerObjectBytes = (heapUsed() - before) / m;
+  const heapPerObjectBytes = (heapAfterGc() - before) / m;
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   return { io, port: (http.address() as AddressInfo).port, objects, heapPerObjectBytes };
 }
@@ -64,40 +54,7 @@ async function w1(variant: string, m: number, rate: number): Promise<void> {
     send(object, value);
   };
 
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let made = 0;
-  let mark = { made: 0, cpu: process.cpuUsage(), at: performance.now() };
-  const ticks = createHistogram();
-  let lastTick = 0;
-  onCommand((cmd) => {
-    if (cmd === 'start') {
-      const t0 = performance.now();
-      lastTick = t0;
-      // Drift-free (as bench/server.ts): each 1 ms tick makes however many mutations are due by now.
-      timer = setInterval(() => {
-        const at = performance.now();
-        ticks.record(Math.max(1, Math.round((at - lastTick) * 1000)));
-        lastTick = at;
-        const due = Math.floor(((at - t0) * rate) / 1000);
-        for (; made < due; made++) setValue(made % m, now());
-      }, 1);
-    } else if (cmd === 'mark') {
-      mark = { made, cpu: process.cpuUsage(), at: performance.now() };
-      ticks.reset();
-    } else if (cmd === 'stop') {
-      clearInterval(timer);
-      const cpu = process.cpuUsage(mark.cpu);
-      reply({
-        type: 'report',
-        mutations: made - mark.made,
-        seconds: (performance.now() - mark.at) / 1000,
-        cpuUs: cpu.user + cpu.system,
-        tickP99Ms: ticks.percentile(99) / 1000,
-        tickMaxMs: ticks.max / 1000,
-        heapPerObjectBytes,
-      } satisfies ServerReport & W1ServerExtra);
-    }
-  });
+  onCommand(loadCommands(new Load(rate, (k) => setValue(k % m, now())), { heapPerObjectBytes } satisfies W1ServerExtra));
   reply({ type: 'ready', port });
 }
 
