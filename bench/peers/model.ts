@@ -16,6 +16,24 @@
  * - W3 join: `server: w3 <variant> <M>` → ready; `clients: w3 <variant> <port> <parallel> <rounds>`
  *   → `{ type: 'report', results: JoinResult[] }`: per round, time from connect to a complete
  *   state of M objects in `parallel` clients at once (the slowest), and the payload bytes.
+ * - W2 client writes: `server: w2 <variant> <M>` → ready; the server holds M objects and refuses
+ *   (by its own rule, in its own idiom) any write of a negative `value`; `mark`/`stop` measure its
+ *   CPU over the writes it processed (`ServerReport`, `mutations` = writes it handled).
+ *   `clients: w2 <variant> <port> <writers> <perSecond> <seconds>` → ready once every writer holds
+ *   the state; on `start` each writer makes `perSecond` writes/s for `seconds`, write w setting
+ *   `value` of object (writer * 7919 + w * 104729) % M to `now()`, except every 20th write (w % 20
+ *   === 19), which sets -1 and must be refused. It then waits (at most 5 s) until every write has
+ *   its outcome, lets 500 ms pass, joins one fresh client and replies `W2Report`.
+ * - W4 reconnect: `server: w4 <variant> <M> <rate>` → ready; W1's generator (`start`, `mark`,
+ *   `stop`). `clients: w4 <variant> <port> <N> <offlineSeconds>` → ready once all N hold the state;
+ *   on `start`, after 1 s of live updates, every client drops its connection the way a network
+ *   failure would (closing the transport, keeping its state where the system can resume), stays
+ *   away `offlineSeconds`, and reconnects, all at once; it replies `W4Report`.
+ * - W5 filtered views: `server: w5 <variant> <M> <rate> <groups>` → ready; W1's generator; object j
+ *   belongs to group j % groups, and client i (it says which in its own idiom: handshake, room
+ *   options, subscriptions) sees only the objects of group i % groups.
+ *   `clients: w5 <variant> <port> <N> <groups>` → ready once all N hold their view; then as W1
+ *   (`mark`, `report` → `ClientsReport & W5ClientsExtra`).
  *
  * Variants name the modes of a system (e.g. colyseus: `patch50` default 50 ms patches, `patchEach`
  * a patch after every mutation; sharedb: `doc` one json0 document, `docs` a document per object;
@@ -48,6 +66,21 @@ export function initialObject(i: number): ModelObject {
 
 /** The W1 fan-out sizes. */
 export const W1 = { objects: 1_000, clients: [50, 200], rates: [1_000, 5_000], seconds: 10 } as const;
+/** The W2 client-write sizes: writers, writes per second each, seconds, and which writes the server refuses. */
+export const W2 = { objects: 1_000, writers: 20, perSecond: 10, seconds: 10, refusedEvery: 20 } as const;
+/** The object writer `writer` sets in its write `w` (W2). */
+export function w2Object(writer: number, w: number, m: number): number {
+  return (writer * 7_919 + w * 104_729) % m;
+}
+/** Whether write `w` is one the server must refuse (it sets -1). */
+export function w2Refused(w: number): boolean {
+  return w % W2.refusedEvery === W2.refusedEvery - 1;
+}
+/** The W4 reconnect sizes. */
+export const W4 = { objects: 1_000, clients: 50, rate: 1_000, offlineSeconds: 5 } as const;
+/** The W5 filtered-view sizes: each client sees 1 / groups of the objects. */
+export const W5 = { objects: 1_000, clients: 200, rate: 1_000, groups: 10 } as const;
+
 /** The W3 join sizes. */
 export const W3 = { objects: [10_000, 100_000], parallel: [1, 50] } as const;
 
@@ -61,4 +94,58 @@ export interface Unsupported {
 export interface W1ServerExtra {
   /** Server heap used after the state was built, divided by M (bytes per object). */
   readonly heapPerObjectBytes: number;
+}
+
+/** What a W2 load-client process replies. */
+export interface W2Report {
+  readonly type: 'report';
+  readonly writers: number;
+  /** Writes made, writes the server accepted, writes it refused, and how many it should have refused. */
+  readonly writes: number;
+  readonly accepted: number;
+  readonly refused: number;
+  readonly expectedRefused: number;
+  /** Writes without an outcome 5 s after the last one. */
+  readonly unanswered: number;
+  /** Round trip from the write to its outcome known to the writer (an ack, the write seen confirmed, or the refusal), ms. */
+  readonly rttP50Ms: number;
+  readonly rttP99Ms: number;
+  readonly refusedRttP50Ms: number;
+  /** How the outcome reaches the writer in this system (e.g. "ack message", "submitOp callback", "reply message"). */
+  readonly outcome: string;
+  /** Writers whose state equals a fresh client's at the end, over all M objects; and objects that differed in all. */
+  readonly writersCorrect: number;
+  readonly mismatches: number;
+  /** Whether a refused value (-1) was seen in any state. */
+  readonly refusedSeen: boolean;
+  readonly clientsCpuPct: number;
+}
+
+/** What a W4 load-client process replies. */
+export interface W4Report {
+  readonly type: 'report';
+  readonly clients: number;
+  /** Clients back to consistency within 30 s of reconnecting. */
+  readonly caughtUp: number;
+  /**
+   * Time from a client's reconnect until it is consistent again: the catch-up (or full state) is
+   * applied and it has received a mutation made after it reconnected. ms, over the clients.
+   */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** WebSocket payload bytes (and any HTTP the reconnect needs) a client received from reconnecting until consistent: median over clients. */
+  readonly bytesPerClient: number;
+  /** Mutations the server made while the clients were away (its count at reconnect minus at disconnect, as the clients can tell; else rate × seconds). */
+  readonly missed: number;
+  /** How the system brought the client back, e.g. "missed scribes (log)", "full state", "ops since version". */
+  readonly path: string;
+}
+
+/** What a W5 load-client process adds to its ClientsReport. */
+export interface W5ClientsExtra {
+  /** Values received for objects outside the client's group (must be 0). */
+  readonly violations: number;
+  /** Objects each client holds, median (M / groups when exact). */
+  readonly heldMedian: number;
 }
