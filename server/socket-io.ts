@@ -78,7 +78,11 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
     const binary = wantsBinary(socket);
     const link: SessionLink = {
       id: socket.id,
-      send: (event, ...args) => (binary && event === ServerEvent.batch ? socket.emit(event, encodeBatch(args as unknown as AnyBatchArgs)) : socket.emit(event, ...args)),
+      send: (event, ...args) => {
+        if (event === ServerEvent.joined) deliver(socket, encodedJoined(args), false);
+        else if (binary && event === ServerEvent.batch) socket.emit(event, encodeBatch(args as unknown as AnyBatchArgs));
+        else socket.emit(event, ...args);
+      },
       join: (room) => void socket.join(room),
       leave: (room) => void socket.leave(room),
       close: () => void socket.disconnect(true),
@@ -280,22 +284,47 @@ export function sendToSockets(io: IoServer, ids: Iterable<string>, event: string
   for (const id of ids) {
     const socket = io.sockets.sockets.get(id);
     if (socket === undefined) continue;
-    const binary = batch && wantsBinary(socket);
-    const line = idleLine(socket);
-    if (line !== undefined) {
-      line.write(binary ? encoded.binaryFrames : encoded.jsonFrame);
-      direct++;
-    } else if (socket.conn.readyState === 'open') {
-      // What socket.io's own emit does after encoding (Client.writeToEngine), without encoding again.
-      if (binary) {
-        socket.conn.write(BINARY_HEADER(event));
-        const body = encoded.binary;
-        socket.conn.write(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-      } else socket.conn.write(encoded.json);
-    }
+    if (deliver(socket, encoded, batch && wantsBinary(socket))) direct++;
     if (buffered(socket) > maxBufferedBytes) dropSlow(socket);
   }
   return direct;
+}
+
+/** Writes an encoded packet to one socket: straight to its TCP socket when the line is idle (returns true), else through engine.io. */
+function deliver(socket: Socket, encoded: Encoded, binary: boolean): boolean {
+  const line = idleLine(socket);
+  if (line !== undefined) {
+    line.write(binary ? encoded.binaryFrames : encoded.jsonFrame);
+    return true;
+  }
+  if (socket.conn.readyState !== 'open') return false;
+  // What socket.io's own emit does after encoding (Client.writeToEngine), without encoding again.
+  if (binary) {
+    socket.conn.write(BINARY_HEADER(encoded.event));
+    const body = encoded.binary;
+    socket.conn.write(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  } else socket.conn.write(encoded.json);
+  return false;
+}
+
+/** The encoded `joined` of a tree snapshot, by the snapshot (a tree keeps one until it changes) and the rest of the message. */
+const joinedCache = new WeakMap<object, { readonly rest: string; readonly encoded: Encoded }>();
+
+/**
+ * `joined` encoded once per tree version: every session that joins while the tree is unchanged
+ * (50 at once after a restart) gets the same packet, without socket.io encoding (and walking for
+ * binary data) the whole snapshot again.
+ */
+function encodedJoined(args: readonly unknown[]): Encoded {
+  const message = args[0] as { readonly snapshot?: unknown } | undefined;
+  const snapshot = message?.snapshot;
+  if (args.length !== 1 || !Array.isArray(snapshot)) return new Encoded(ServerEvent.joined, args);
+  const rest = JSON.stringify({ ...message, snapshot: undefined });
+  const hit = joinedCache.get(snapshot);
+  if (hit?.rest === rest) return hit.encoded;
+  const encoded = new Encoded(ServerEvent.joined, args);
+  joinedCache.set(snapshot, { rest, encoded });
+  return encoded;
 }
 
 /** Bytes (roughly) waiting to go to a client: in its TCP socket, plus engine.io's queued packets. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { io as connectRaw } from 'socket.io-client';
 import { ErrorCode, OP, PROTOCOL_VERSION, SyncError } from '../../shared/index.js';
 import type { ChangeEvent, DestroyEvent, MoveEvent } from '../../client/index.js';
@@ -257,5 +257,29 @@ describe('SyncServer with real socket.io clients', () => {
     const error = await new Promise<Error & { data?: { code: string } }>((resolve) => raw.on('connect_error', resolve));
     raw.close();
     expect(error.data?.code).toBe(ErrorCode.PROTOCOL_VERSION);
+  });
+});
+
+describe('joined snapshots', () => {
+  it('are encoded once per tree version, and a joiner after a change sees the change', async () => {
+    const { server, url } = await startServer();
+    const tree = server.tree('board', Board);
+    const card = tree.root.create(Card, { title: 'a', items: ['p'] });
+    const encodings = (): number => stringify.mock.calls.filter(([value]) => Array.isArray(value) && value[0] === 'joined').length;
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      const [ma, mb] = await Promise.all([connect(url).join('board', Board), connect(url).join('board', Board)]);
+      expect(encodings()).toBe(1);
+      expect(mirrorPlain(ma.state)).toEqual(serverPlain(tree));
+      expect(mirrorPlain(mb.state)).toEqual(serverPlain(tree));
+      // A change in place of a list the cached snapshot shares must not reach later joiners stale.
+      card.attrs.items.push('q');
+      const mc = await connect(url).join('board', Board);
+      expect(encodings()).toBe(2);
+      expect(mc.view(card.id, Card).get('items')).toEqual(['p', 'q']);
+      expect(mirrorPlain(mc.state)).toEqual(serverPlain(tree));
+    } finally {
+      stringify.mockRestore();
+    }
   });
 });
