@@ -21,9 +21,12 @@ import {
 } from '../shared/index.js';
 import { TypeCatalog } from './catalog.js';
 import { resolveClientId } from './client-id.js';
-import { Mirror, type MirrorHost, type MirrorInbox } from './mirror.js';
+import { JoinedTrees } from './joined-trees.js';
+import { Mirror, type MirrorHost } from './mirror.js';
 import { OfflineQueue, queueKey, sessionStorageOrNone, type StorageLike } from './offline-queue.js';
-import { Outbox, isInt, parseAck, parseWireError, type Outgoing } from './outbox.js';
+import { Outbox, type Outgoing } from './outbox.js';
+import { SendBudget } from './send-budget.js';
+import { isInt, parseAck, parseWelcome, parseWireError } from './server-messages.js';
 import { socketIoTransport } from './socket-io.js';
 import type { ClientTransport, ConnectError } from './transport.js';
 import type { Ack, Logger } from './types.js';
@@ -64,21 +67,6 @@ export interface SyncClientEvents {
   reject: [error: SyncError, tree: string, opId: number | undefined];
 }
 
-interface Joining {
-  readonly mirror: Mirror;
-  readonly promise: Promise<Mirror>;
-  readonly resolve: (mirror: Mirror) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-function readLimits(raw: unknown): Limits {
-  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const pick = (key: keyof Limits): number => (isInt(r[key]) && (r[key]) > 0 ? (r[key]) : DEFAULT_LIMITS[key]);
-  const out = {} as Record<keyof Limits, number>;
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) out[key] = pick(key);
-  return out;
-}
-
 /**
  * A connection to a treesync server. Reconnects by itself; on every reconnect it rejoins its
  * trees from their last seq and resends the proposals still in flight.
@@ -90,25 +78,17 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   readonly #transport: ClientTransport;
   readonly #logger: Logger | undefined;
   readonly #types: readonly AnyTypeDef[];
-  readonly #mirrors = new Map<string, Mirror>();
-  readonly #inboxes = new Map<Mirror, MirrorInbox>();
-  readonly #byRef = new Map<number, Mirror>();
-  readonly #refs = new Map<Mirror, number>();
-  readonly #epochs = new Map<Mirror, string>();
-  readonly #joins = new Map<string, Joining>();
+  readonly #trees = new JoinedTrees((mirror, error) => this.#outbox.drop(error, mirror));
   readonly #outbox: Outbox;
   readonly #queue: OfflineQueue | undefined;
   readonly #host: MirrorHost;
+  readonly #budget: SendBudget;
   #clientId: string;
   #auth: Readonly<Record<string, unknown>>;
   #catalog: TypeCatalog | undefined;
   #limits: Limits = DEFAULT_LIMITS;
   #epoch = 0;
   #ready = false;
-  /** Sending budget: the server's rate limit, kept with a margin (refilled at 80% of its rate). */
-  #tokens = 0;
-  #tokensAt = 0;
-  #paced: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(options: SyncClientOptions) {
@@ -116,6 +96,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const transport = options.transport ?? (options.url === undefined ? undefined : socketIoTransport(options.url));
     if (transport === undefined) throw new SyncError(ErrorCode.BAD_VALUE, 'SyncClient needs a url or a transport');
     this.#transport = transport;
+    this.#budget = new SendBudget(transport, () => this.#limits);
     this.#logger = options.logger;
     this.#types = options.types ?? [];
     this.#clientId = resolveClientId(options.clientId);
@@ -125,14 +106,11 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       storage === undefined
         ? undefined
         : new OfflineQueue(storage, () => queueKey(this.#clientId), () => this.#outbox.save(), (msg, ...args) => this.#logger?.warn(msg, ...args));
-    this.#outbox = new Outbox(
-      (out, error) => this.#failed(out, error),
-      () => this.#queue?.changed(),
-    );
+    this.#outbox = new Outbox((out, error) => this.#failed(out, error), () => this.#queue?.changed());
     this.#host = {
       catalog: () => this.#catalog,
       maxOps: () => this.#limits.maxOpsPerProposal,
-      bind: (mirror, inbox) => void this.#inboxes.set(mirror, inbox),
+      bind: (mirror, inbox) => this.#trees.bind(mirror, inbox),
       submit: (mirror, local, creates, settle) => this.#submit(mirror, local, creates, settle),
       pending: (mirror) => this.#outbox.of(mirror),
       unanswered: (mirror) => this.#outbox.unanswered(mirror),
@@ -140,7 +118,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
       realId: (local) => this.#outbox.realId(local),
       origin: () => this.#clientId,
       resync: (mirror, since) => {
-        if (this.#ready && this.#mirrors.get(mirror.name) === mirror) this.#sendJoin(mirror, since);
+        if (this.#ready && this.#trees.get(mirror.name) === mirror) this.#sendJoin(mirror, since);
       },
       applied: (mirror) => this.#outbox.applied(mirror),
       warn: (msg, ...args) => this.#logger?.warn(msg, ...args),
@@ -204,26 +182,22 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     if (typeof tree !== 'string' || tree.length === 0 || tree.length > this.#limits.maxTreeName) {
       return Promise.reject(new SyncError(ErrorCode.BAD_VALUE, 'a tree name is a non-empty string', { ref: tree }));
     }
-    const pending = this.#joins.get(tree);
-    if (pending !== undefined) return pending.promise;
-    const known = this.#mirrors.get(tree);
+    const pending = this.#trees.pending(tree);
+    if (pending !== undefined) return pending;
+    const known = this.#trees.get(tree);
     if (known !== undefined) return Promise.resolve(known);
     const mirror = new Mirror(tree, this.#host);
-    let resolve!: (mirror: Mirror) => void;
-    let reject!: (error: unknown) => void;
-    const promise = new Promise<Mirror>((res, rej) => ((resolve = res), (reject = rej)));
-    this.#joins.set(tree, { mirror, promise, resolve, reject });
-    this.#mirrors.set(tree, mirror);
+    const promise = this.#trees.start(mirror);
     if (this.#ready) this.#sendJoin(mirror, undefined);
     return promise;
   }
 
   /** Leaves a tree: its mirror stops updating and its unsettled proposals reject with CLOSED. */
   leave(tree: string): void {
-    const mirror = this.#mirrors.get(tree);
+    const mirror = this.#trees.get(tree);
     if (mirror === undefined) return;
-    if (this.#ready) this.#transport.send(ClientEvent.leave, { tree });
-    this.#forget(mirror, new SyncError(ErrorCode.CLOSED, `left ${tree}`, { ref: tree }));
+    if (this.#ready) this.#budget.send(ClientEvent.leave, { tree }, 0);
+    this.#trees.forget(mirror, new SyncError(ErrorCode.CLOSED, `left ${tree}`, { ref: tree }));
   }
 
   /**
@@ -234,37 +208,20 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#ready = false;
-    clearTimeout(this.#paced);
-    this.#paced = undefined;
+    this.#budget.stop();
     this.#queue?.stop();
     this.#transport.close();
-    for (const mirror of [...this.#mirrors.values()]) this.#forget(mirror, new SyncError(ErrorCode.CLOSED, 'the client is closed'));
+    for (const mirror of [...this.#trees.values()]) this.#trees.forget(mirror, new SyncError(ErrorCode.CLOSED, 'the client is closed'));
     this.#outbox.drop(new SyncError(ErrorCode.CLOSED, 'the client is closed'));
   }
 
-  #forget(mirror: Mirror, error: SyncError): void {
-    this.#mirrors.delete(mirror.name);
-    const ref = this.#refs.get(mirror);
-    if (ref !== undefined && this.#byRef.get(ref) === mirror) this.#byRef.delete(ref);
-    this.#refs.delete(mirror);
-    this.#epochs.delete(mirror);
-    this.#inboxes.get(mirror)?.close();
-    this.#inboxes.delete(mirror);
-    const joining = this.#joins.get(mirror.name);
-    if (joining?.mirror === mirror) {
-      this.#joins.delete(mirror.name);
-      joining.reject(error);
-    }
-    this.#outbox.drop(error, mirror);
-  }
-
   #submit(mirror: Mirror, local: readonly Op[], creates: readonly ObjectId[], settle: (error: unknown, ack?: Ack) => void): boolean {
-    if (this.#closed || this.#mirrors.get(mirror.name) !== mirror) {
+    if (this.#closed || this.#trees.get(mirror.name) !== mirror) {
       settle(new SyncError(ErrorCode.CLOSED, `not joined to ${mirror.name}`));
       return false;
     }
     this.#outbox.add(mirror, local, creates, settle);
-    if (this.#ready) this.#flush();
+    this.#flush();
     return true;
   }
 
@@ -272,61 +229,42 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   #restore(): void {
     const saved = this.#queue?.load();
     if (saved === undefined) return;
-    this.#outbox.restore(saved);
-    for (const entry of saved.entries) {
-      if (!this.#mirrors.has(entry.tree)) this.#join(entry.tree).catch(() => undefined);
-      const mirror = this.#mirrors.get(entry.tree);
-      if (mirror !== undefined) this.#outbox.add(mirror, entry.local, entry.creates, () => undefined, true, entry.opId);
-    }
+    this.#outbox.restore(saved, (tree) => {
+      if (this.#trees.get(tree) === undefined) this.#join(tree).catch(() => undefined);
+      return this.#trees.get(tree);
+    });
   }
 
   /** A proposal failed: reported on its mirror and on the client, and its mirror stops showing it. */
   #failed(out: Outgoing, error: SyncError): void {
-    const inbox = this.#inboxes.get(out.mirror);
+    const inbox = this.#trees.inbox(out.mirror);
     if (inbox === undefined) return;
     out.mirror.emit('reject', error, out.opId ?? 0);
     this.emit('reject', error, out.mirror.name, out.opId);
     inbox.answered();
   }
 
-  /** Refills the sending budget; returns how many messages may go now. */
-  #budget(): number {
-    const now = Date.now();
-    const rate = this.#limits.messagesPerSecond * 0.8;
-    this.#tokens = Math.min(this.#limits.messageBurst * 0.8, this.#tokens + ((now - this.#tokensAt) / 1000) * rate);
-    this.#tokensAt = now;
-    return Math.floor(this.#tokens);
-  }
-
-  /** Sends every proposal not yet sent on this connection, in order, within the server's rate limit (the rest follow as the budget refills). */
+  /** Once welcomed: sends every proposal not yet sent on this connection, in order, within the server's rate limit (the rest follow as the budget refills). */
   #flush(): void {
-    if (this.#paced !== undefined) return;
-    const budget = this.#budget();
+    if (!this.#ready || this.#budget.paced) return;
+    const budget = this.#budget.available();
     const unsent = this.#outbox.unsent(this.#epoch, budget);
-    this.#tokens -= unsent.length;
-    if (unsent.length === budget && this.#outbox.size > 0) {
-      const rate = this.#limits.messagesPerSecond * 0.8;
-      this.#paced = setTimeout(() => {
-        this.#paced = undefined;
-        if (this.#ready) this.#flush();
-      }, Math.max(10, Math.ceil(1000 / rate)));
-    }
+    if (unsent.length === budget && this.#outbox.size > 0) this.#budget.pace(() => this.#flush());
     // Once for the lot: every proposal about to go out already has its opId, so none is below this.
     const seen = this.#outbox.seen;
     for (const { out, opId, ops } of unsent) {
       out.sentOn = this.#epoch;
-      const baseSeq = this.#inboxes.get(out.mirror)?.confirmedSeq() ?? 0;
-      this.#transport.send(ClientEvent.propose, { tree: out.mirror.name, opId, baseSeq, seen, ops });
+      const baseSeq = this.#trees.inbox(out.mirror)?.confirmedSeq() ?? 0;
+      this.#budget.send(ClientEvent.propose, { tree: out.mirror.name, opId, baseSeq, seen, ops });
     }
   }
 
   #sendJoin(mirror: Mirror, since: number | undefined): void {
-    this.#tokens -= 1;
-    this.#inboxes.get(mirror)?.rejoining();
-    const epoch = this.#epochs.get(mirror);
+    this.#trees.inbox(mirror)?.rejoining();
+    const epoch = this.#trees.epoch(mirror);
     // Without the epoch its seq came from, a since could be read against another history.
-    if (since === undefined || epoch === undefined) this.#transport.send(ClientEvent.join, { tree: mirror.name });
-    else this.#transport.send(ClientEvent.join, { tree: mirror.name, since, epoch });
+    if (since === undefined || epoch === undefined) this.#budget.send(ClientEvent.join, { tree: mirror.name });
+    else this.#budget.send(ClientEvent.join, { tree: mirror.name, since, epoch });
   }
 
   #onDisconnect(reason: string): void {
@@ -344,20 +282,23 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         case ServerEvent.welcome:
           return this.#onWelcome(args[0]);
         case ServerEvent.joined:
-          return this.#onJoined(args[0]);
+          return this.#trees.joined(args[0], (mirror, tree) => {
+            // A restarted server: acked proposals whose scribes had not arrived were lost with the old history.
+            this.#outbox.historyLost(mirror, new SyncError(ErrorCode.OUTCOME_UNKNOWN, `${tree} restarted with a new history before this change reached the mirror`, { ref: tree }));
+          });
         case ServerEvent.batch: {
           const [ref, firstSeq, ops, origins, lastSeq] = args;
-          const mirror = isInt(ref) ? this.#byRef.get(ref) : undefined;
-          if (mirror !== undefined && isInt(firstSeq)) this.#inboxes.get(mirror)?.batch(firstSeq, ops, origins, isInt(lastSeq) ? lastSeq : undefined);
+          const mirror = isInt(ref) ? this.#trees.byRef(ref) : undefined;
+          if (mirror !== undefined && isInt(firstSeq)) this.#trees.inbox(mirror)?.batch(firstSeq, ops, origins, isInt(lastSeq) ? lastSeq : undefined);
           return;
         }
         case ServerEvent.ack: {
           const ack = parseAck(args[0]);
           if (ack === undefined) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk ack');
           const mirror = this.#outbox.ack(ack);
-          if (mirror !== undefined) this.#inboxes.get(mirror)?.answered(ack.seq);
+          if (mirror !== undefined) this.#trees.inbox(mirror)?.answered(ack.seq);
           // A proposal naming an object this one created may now go.
-          if (this.#ready && this.#outbox.waiting) this.#flush();
+          if (this.#outbox.waiting) this.#flush();
           return;
         }
         case ServerEvent.reject: {
@@ -365,7 +306,7 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
           const opId = (args[0] as { opId?: unknown } | undefined)?.opId;
           if (error === undefined || !isInt(opId)) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk reject');
           this.#outbox.reject(opId, error);
-          if (this.#ready && this.#outbox.waiting) this.#flush();
+          if (this.#outbox.waiting) this.#flush();
           return;
         }
         case ServerEvent.error:
@@ -379,77 +320,37 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   }
 
   #onWelcome(raw: unknown): void {
-    const w = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    if (w['v'] !== PROTOCOL_VERSION) {
-      const error = new SyncError(ErrorCode.PROTOCOL_VERSION, `the server speaks protocol ${String(w['v'])}, this client ${PROTOCOL_VERSION}`);
+    const w = parseWelcome(raw);
+    if (w.v !== PROTOCOL_VERSION) {
+      const error = new SyncError(ErrorCode.PROTOCOL_VERSION, `the server speaks protocol ${String(w.v)}, this client ${PROTOCOL_VERSION}`);
       this.close();
       this.emit('error', error);
       return;
     }
-    const catalog = new TypeCatalog(w['types'], this.#types);
-    const limits = readLimits(w['limits']);
-    const lastOpId = isInt(w['lastOpId']) ? w['lastOpId'] : 0;
-    // Absent (an older server): assume it knows this client.
-    const known = w['known'] !== false;
-    if (typeof w['clientId'] === 'string' && w['clientId'] !== this.#clientId) {
-      this.#logger?.warn(`treesync: the server calls this client ${w['clientId']}, not ${this.#clientId}; adopting it`);
-      this.#clientId = w['clientId'];
+    const catalog = new TypeCatalog(w.types, this.#types);
+    if (w.clientId !== undefined && w.clientId !== this.#clientId) {
+      this.#logger?.warn(`treesync: the server calls this client ${w.clientId}, not ${this.#clientId}; adopting it`);
+      this.#clientId = w.clientId;
     }
     this.#catalog = catalog;
-    this.#limits = limits;
-    // A new connection: the server's bucket starts full.
-    this.#tokens = limits.messageBurst * 0.8;
-    this.#tokensAt = Date.now();
-    this.#outbox.welcome(lastOpId, known);
+    this.#limits = w.limits;
+    this.#budget.refill();
+    this.#outbox.welcome(w.lastOpId, w.known);
     this.#epoch++;
     this.#ready = true;
     // Order matters: joins first, then the resent in-flight proposals (same opIds), then the new ones.
-    for (const mirror of this.#mirrors.values()) {
-      const inbox = this.#inboxes.get(mirror);
+    for (const mirror of this.#trees.values()) {
+      const inbox = this.#trees.inbox(mirror);
       this.#sendJoin(mirror, inbox?.hasState() === true ? inbox.confirmedSeq() : undefined);
     }
     this.#flush();
     // Last: a listener that calls join() must not see its tree joined a second time by the loop above.
-    this.emit('welcome', { v: PROTOCOL_VERSION, clientId: this.#clientId, types: w['types'] as WelcomeMessage['types'], limits, lastOpId });
-  }
-
-  #onJoined(raw: unknown): void {
-    const j = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const { tree, ref, seq, snapshot, epoch } = j;
-    if (typeof tree !== 'string' || !isInt(ref) || !isInt(seq) || seq < 0) throw new SyncError(ErrorCode.BAD_MESSAGE, 'junk joined');
-    const mirror = this.#mirrors.get(tree);
-    const inbox = mirror === undefined ? undefined : this.#inboxes.get(mirror);
-    if (mirror === undefined || inbox === undefined) return;
-    const before = this.#epochs.get(mirror);
-    if (typeof epoch === 'string') this.#epochs.set(mirror, epoch);
-    else this.#epochs.delete(mirror);
-    if (before !== undefined && before !== epoch) {
-      // A restarted server: acked proposals whose scribes had not arrived were lost with the old history.
-      this.#outbox.historyLost(mirror, new SyncError(ErrorCode.OUTCOME_UNKNOWN, `${tree} restarted with a new history before this change reached the mirror`, { ref: tree }));
-    }
-    const oldRef = this.#refs.get(mirror);
-    if (oldRef !== undefined && this.#byRef.get(oldRef) === mirror) this.#byRef.delete(oldRef);
-    this.#refs.set(mirror, ref);
-    this.#byRef.set(ref, mirror);
-    const joining = this.#joins.get(tree);
-    try {
-      inbox.joined(seq, snapshot);
-    } catch (error) {
-      if (joining === undefined) throw error;
-      this.#forget(mirror, error instanceof SyncError ? error : new SyncError(ErrorCode.BAD_MESSAGE, 'junk snapshot', { cause: error }));
-      return;
-    }
-    if (joining !== undefined && inbox.hasState()) {
-      this.#joins.delete(tree);
-      joining.resolve(mirror);
-    }
+    this.emit('welcome', { v: PROTOCOL_VERSION, clientId: this.#clientId, types: w.types as WelcomeMessage['types'], limits: w.limits, lastOpId: w.lastOpId });
   }
 
   #onError(raw: unknown): void {
     const error = parseWireError(raw) ?? new SyncError(ErrorCode.BAD_MESSAGE, 'junk error message');
-    const joining = typeof error.ref === 'string' ? this.#joins.get(error.ref) : undefined;
     // A failed first join rejects its promise; anything else (a failed rejoin included) is the client's 'error'.
-    if (joining !== undefined) this.#forget(joining.mirror, error);
-    else this.emit('error', error);
+    if (typeof error.ref !== 'string' || !this.#trees.failJoin(error.ref, error)) this.emit('error', error);
   }
 }

@@ -9,18 +9,17 @@ import {
   SyncError,
   assert,
   fail,
-  parseOp,
   type AnyTypeDef,
   type AttrMap,
   type ObjectId,
   type Op,
 } from '../shared/index.js';
-import { applyBatch, expandOrigins, type StateDiff } from './apply-batch.js';
-import { Touched, diffTouched, isLocalId, mapIds, names } from './overlay.js';
+import type { StateDiff } from './apply-batch.js';
+import { mapIds } from './overlay.js';
 import type { TypeCatalog } from './catalog.js';
 import { View, type ViewHost } from './object-view.js';
 import { ProposalBuilder, Transaction } from './proposal.js';
-import { snapshotState } from './snapshot.js';
+import { Reconciler, type PendingProposal } from './reconcile.js';
 import type { Ack, AttrsOf, MirrorEvents, ObjectView, ObjectViewEvents, ProposedOp, TreeState } from './types.js';
 
 /** What a mirror needs from its client; implemented by {@link SyncClient}, not part of the public API. */
@@ -54,13 +53,6 @@ export interface MirrorHost {
   warn(msg: string, ...args: unknown[]): void;
   /** An event listener threw. */
   listenerError(error: unknown): void;
-}
-
-/** A proposal as the mirror shows it until it is confirmed. */
-export interface PendingProposal {
-  readonly local: readonly Op[];
-  readonly creates: readonly ObjectId[];
-  readonly ack: Ack | undefined;
 }
 
 /** The inbound side of a mirror, driven by its client with the server's messages. */
@@ -98,19 +90,10 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
   readonly #host: MirrorHost;
   readonly #views = new Map<ObjectId, View>();
   readonly #viewHost: ViewHost;
-  /** What the server confirmed. */
-  #confirmed: TreeState | undefined;
+  readonly #reconciler: Reconciler;
   /** What is shown: confirmed plus the pending proposals (the same object when none). */
   #state: TreeState | undefined;
-  /** What the shown pending proposals touched (relative to #confirmed). */
-  #overlay = new Touched();
-  /** Confirmed changes not shown yet (while the shown state may already hold them as pending). */
-  #deferred: Touched | null = null;
-  /** The last seq of a scribe of this client in #confirmed, and the highest seq acked to it. */
-  #ownMax = 0;
-  #ackMax = 0;
   #txn: Transaction | null = null;
-  #resyncing = true;
   #closed = false;
 
   /** Made by {@link SyncClient.join}. */
@@ -139,16 +122,27 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
       destroy: (id) => this.#propose((b) => (b.destroy(id), (ack) => ack)),
       move: (id, parent, index) => this.#propose((b) => (b.move(id, parent, index), (ack) => ack)),
     };
+    this.#reconciler = new Reconciler({
+      name,
+      catalog: () => this.#catalog(),
+      shown: () => this.#state,
+      install: (diff, previous) => this.#install(diff, previous),
+      closed: () => this.#closed,
+      pending: () => host.pending(this),
+      unanswered: () => host.unanswered(this),
+      realId: (local) => host.realId(local),
+      origin: () => host.origin(),
+      resync: (since) => host.resync(this, since),
+      applied: () => host.applied(this),
+      warn: (msg, ...args) => host.warn(msg, ...args),
+    });
     host.bind(this, {
       hasState: () => this.#state !== undefined,
-      confirmedSeq: () => this.#confirmed?.seq ?? 0,
-      answered: (seq) => {
-        if (seq !== undefined && seq > this.#ackMax) this.#ackMax = seq;
-        this.#reconcile();
-      },
-      joined: (seq, snapshot) => this.#joined(seq, snapshot),
-      batch: (firstSeq, ops, origins, lastSeq) => this.#batch(firstSeq, ops, origins, lastSeq),
-      rejoining: () => void (this.#resyncing = true),
+      confirmedSeq: () => this.#reconciler.confirmed?.seq ?? 0,
+      answered: (seq) => this.#reconciler.answered(seq),
+      joined: (seq, snapshot) => this.#reconciler.joined(seq, snapshot),
+      batch: (firstSeq, ops, origins, lastSeq) => this.#reconciler.batch(firstSeq, ops, origins, lastSeq),
+      rejoining: () => this.#reconciler.rejoining(),
       close: () => this.#close(),
     });
   }
@@ -170,8 +164,9 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
 
   /** The state the server confirmed, without this client's pending proposals. */
   get confirmed(): TreeState {
-    assert(this.#confirmed !== undefined, 'a mirror has state once its join resolved');
-    return this.#confirmed;
+    const confirmed = this.#reconciler.confirmed;
+    assert(confirmed !== undefined, 'a mirror has state once its join resolved');
+    return confirmed;
   }
 
   /** How many of this client's proposals to this tree wait for the server (queued offline, in flight, or acked but not yet seen). */
@@ -290,142 +285,7 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
     const local = creates.length === 0 ? ops : ops.map((op) => mapIds(op, (id) => temps.get(id) ?? id));
     if (!this.#host.submit(this, local, creates, settle)) return;
     const prev = this.#state;
-    if (prev === undefined) return;
-    let diff: StateDiff;
-    try {
-      diff = applyBatch(prev, this.#catalog(), prev.seq, local, this.#origins(local.length), true);
-    } catch (error) {
-      // Checked against this very state, so it applies; if not, the server's answer decides.
-      this.#host.warn(`treesync: a proposal to ${this.name} does not apply locally`, error);
-      return;
-    }
-    this.#overlay.add(diff);
-    this.#install(diff, prev);
-  }
-
-  /** A pending proposal's ops with the local ids the server has named replaced; undefined when one is not named yet. */
-  #named(p: PendingProposal, live: ReadonlySet<ObjectId>): Op[] | undefined {
-    const unnamed = (id: ObjectId): boolean => isLocalId(id) && !live.has(id) && !p.creates.includes(id);
-    if (p.local.some((op) => names(op, (id) => unnamed(id) && this.#host.realId(id) === undefined))) return undefined;
-    return p.local.map((op) => mapIds(op, (id) => (unnamed(id) ? (this.#host.realId(id) ?? id) : id)));
-  }
-
-  #origins(count: number): string[] {
-    return new Array<string>(count).fill(this.#host.origin());
-  }
-
-  /**
-   * Shows the confirmed state with the pending proposals on top again, with the events between
-   * what was shown and that. Waits while the confirmed state may hold a proposal of this client
-   * whose answer has not come (it would show twice: once confirmed, once pending).
-   */
-  #reconcile(): void {
-    const base = this.#confirmed;
-    const prev = this.#state;
-    if (base === undefined || prev === undefined || this.#closed) return;
-    if (this.#ownMax > this.#ackMax) {
-      if (this.#host.unanswered(this)) return;
-      // Every proposal sent was answered: this client's scribes in the confirmed state are all explained.
-      this.#ownMax = this.#ackMax;
-    }
-    const catalog = this.#catalog();
-    const touched = (this.#deferred ?? new Touched()).merge(this.#overlay);
-    const overlay = new Touched();
-    const live = new Set<ObjectId>();
-    let next = base;
-    for (const p of this.#host.pending(this)) {
-      if (p.ack !== undefined && base.seq >= p.ack.seq) continue;
-      const ops = this.#named(p, live);
-      if (ops === undefined) continue;
-      try {
-        const diff = applyBatch(next, catalog, next.seq, ops, this.#origins(ops.length), true);
-        next = diff.state;
-        overlay.add(diff);
-        touched.add(diff);
-        for (const id of p.creates) live.add(id);
-      } catch {
-        // It no longer applies (another client changed what it builds on): the server will refuse it.
-      }
-    }
-    this.#overlay = overlay;
-    this.#deferred = null;
-    if (next === prev) {
-      this.#host.applied(this);
-      return;
-    }
-    this.#install(diffTouched(prev, next, catalog, touched, this.#host.origin()), prev);
-  }
-
-  #joined(seq: number, snapshot: unknown): void {
-    const prev = this.#confirmed;
-    if (snapshot === undefined || snapshot === null) {
-      // The server will send the scribes after our `since`; a server behind us means we diverged.
-      if (prev === undefined || seq < prev.seq) this.#resync(undefined);
-      else this.#resyncing = false;
-      return;
-    }
-    const diff = snapshotState(this.#catalog(), seq, snapshot, prev);
-    this.#resyncing = false;
-    this.#confirmed = diff.state;
-    // A snapshot says nothing of origins: it may hold any proposal sent and not yet answered.
-    // (It may also start a new history, where old seqs mean nothing.)
-    this.#ackMax = 0;
-    this.#ownMax = this.#host.unanswered(this) ? Number.POSITIVE_INFINITY : 0;
-    if (this.#host.pending(this).length === 0 && this.#deferred === null && this.#overlay.ids.size === 0) {
-      this.#install(diff, this.#state);
-      return;
-    }
-    if (this.#state === undefined) {
-      this.#install(diff, undefined);
-      this.#reconcile();
-      return;
-    }
-    (this.#deferred ??= new Touched()).add(diff);
-    this.#reconcile();
-  }
-
-  #batch(firstSeq: number, rawOps: unknown, rawOrigins: unknown, lastSeq: number | undefined): void {
-    const prev = this.#confirmed;
-    if (prev === undefined || this.#resyncing || this.#closed) return;
-    if (firstSeq > prev.seq + 1) {
-      this.#resync(prev.seq);
-      return;
-    }
-    let diff: StateDiff;
-    try {
-      if (!Array.isArray(rawOps)) fail(ErrorCode.BAD_MESSAGE, 'batch ops are not an array');
-      if (lastSeq !== undefined) {
-        // Filtered: its ops do not map one to one onto seqs, so it applies whole or not at all.
-        if (lastSeq <= prev.seq) return;
-        if (firstSeq !== prev.seq + 1 || lastSeq < firstSeq) fail(ErrorCode.BAD_MESSAGE, `a filtered batch ${firstSeq}..${lastSeq} does not follow seq ${prev.seq}`);
-      }
-      const skip = lastSeq === undefined ? prev.seq + 1 - firstSeq : 0;
-      if (lastSeq === undefined && skip >= rawOps.length) return;
-      const origins = expandOrigins(rawOrigins, rawOps.length)?.slice(skip);
-      const ops = rawOps.slice(skip).map((op: unknown, i) => parseOp(op, i));
-      diff = applyBatch(prev, this.#catalog(), prev.seq + 1, ops, origins, false, lastSeq);
-      const me = this.#host.origin();
-      origins?.forEach((origin, i) => {
-        if (origin === me) this.#ownMax = Math.max(this.#ownMax, prev.seq + 1 + i);
-      });
-    } catch (error) {
-      // The server sent something our state cannot take: start over from a fresh snapshot.
-      this.#host.warn(`treesync: batch for ${this.name} at ${firstSeq} does not apply; resynchronizing`, error);
-      this.#resync(undefined);
-      return;
-    }
-    this.#confirmed = diff.state;
-    if (this.#host.pending(this).length === 0 && this.#deferred === null && this.#overlay.ids.size === 0) {
-      this.#install(diff, this.#state);
-      return;
-    }
-    (this.#deferred ??= new Touched()).add(diff);
-    this.#reconcile();
-  }
-
-  #resync(since: number | undefined): void {
-    this.#resyncing = true;
-    this.#host.resync(this, since);
+    if (prev !== undefined) this.#reconciler.proposed(prev, local);
   }
 
   #install(diff: StateDiff, previous: TreeState | undefined): void {
@@ -463,6 +323,6 @@ export class Mirror<R extends AttrMap = AttrMap> extends EventEmitter<MirrorEven
 
   #close(): void {
     this.#closed = true;
-    this.#resyncing = true;
+    this.#reconciler.rejoining();
   }
 }

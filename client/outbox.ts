@@ -3,7 +3,7 @@
  * a reconnect (and after a reload, from storage), real ids for the objects they create, and
  * settling an ack only once the mirror has applied the ack's seq.
  */
-import { ErrorCode, SyncError, isErrorCode, type ObjectId, type Op } from '../shared/index.js';
+import { ErrorCode, SyncError, type ObjectId, type Op } from '../shared/index.js';
 import type { Mirror } from './mirror.js';
 import { LOCAL_ID_BASE, isLocalId, mapIds, names } from './overlay.js';
 import type { Ack } from './types.js';
@@ -43,30 +43,6 @@ export interface SavedOutbox {
   readonly entries: readonly { readonly tree: string; readonly local: readonly Op[]; readonly creates: readonly ObjectId[]; readonly opId?: number }[];
 }
 
-/** Whether a wire value is a safe integer. */
-export function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
-/** Parses an `ack`; undefined for junk. */
-export function parseAck(raw: unknown): Ack | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { opId, seq, ids } = raw as Record<string, unknown>;
-  if (!isInt(opId) || !isInt(seq)) return undefined;
-  if (ids === undefined || ids === null) return { opId, seq, ids: [] };
-  return Array.isArray(ids) && ids.every(isInt) ? { opId, seq, ids: ids } : undefined;
-}
-
-/** Turns a wire error (`reject`, `error`) into a SyncError; undefined for junk. */
-export function parseWireError(raw: unknown): SyncError | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { code, message, ref } = raw as Record<string, unknown>;
-  if (typeof code !== 'string') return undefined;
-  const text = typeof message === 'string' ? message : code;
-  const options = typeof ref === 'string' || typeof ref === 'number' ? { ref } : {};
-  return isErrorCode(code) ? new SyncError(code, text, options) : new SyncError(ErrorCode.INTERNAL, `${code}: ${text}`, options);
-}
-
 /**
  * Proposals in flight and queued, in the order they were made (which is opId order). Knows the
  * real ids of objects pending proposals created, so a later proposal naming one is sent with the
@@ -74,6 +50,8 @@ export function parseWireError(raw: unknown): SyncError | undefined {
  */
 export class Outbox {
   readonly #all = new Set<Outgoing>();
+  /** The same proposals per mirror, in the same order: what one mirror asks for costs what it has. */
+  readonly #byMirror = new Map<Mirror, Set<Outgoing>>();
   readonly #byOpId = new Map<number, Outgoing>();
   /** Local id to the proposal that creates it, while that proposal waits for its ack. */
   readonly #creators = new Map<ObjectId, Outgoing>();
@@ -114,6 +92,9 @@ export class Outbox {
   add(mirror: Mirror, local: readonly Op[], creates: readonly ObjectId[], settle: (error: unknown, ack?: Ack) => void, restored = false, opId?: number): Outgoing {
     const out: Outgoing = { mirror, local, creates, opId, sentOn: opId === undefined ? -1 : 0, ack: undefined, restored, settle };
     this.#all.add(out);
+    const mine = this.#byMirror.get(mirror);
+    if (mine === undefined) this.#byMirror.set(mirror, new Set([out]));
+    else mine.add(out);
     if (opId !== undefined) {
       this.#byOpId.set(opId, out);
       this.#nextOpId = Math.max(this.#nextOpId, opId + 1);
@@ -125,14 +106,13 @@ export class Outbox {
 
   /** The proposals of `mirror` still waiting, in order. */
   of(mirror: Mirror): Outgoing[] {
-    const out: Outgoing[] = [];
-    for (const o of this.#all) if (o.mirror === mirror) out.push(o);
-    return out;
+    const mine = this.#byMirror.get(mirror);
+    return mine === undefined ? [] : [...mine];
   }
 
   /** Whether a proposal of `mirror` was sent and has no answer yet (the server may have applied it already). */
   unanswered(mirror: Mirror): boolean {
-    for (const o of this.#all) if (o.mirror === mirror && o.sentOn !== -1 && o.ack === undefined) return true;
+    for (const o of this.#byMirror.get(mirror) ?? []) if (o.sentOn !== -1 && o.ack === undefined) return true;
     return false;
   }
 
@@ -233,21 +213,20 @@ export class Outbox {
 
   /** The mirror installed a state: settles its acked proposals whose seq it reached. */
   applied(mirror: Mirror): void {
-    for (const o of this.#all) {
-      if (o.mirror === mirror && o.ack !== undefined && mirror.seq >= o.ack.seq) this.#finish(o, undefined);
+    for (const o of this.#byMirror.get(mirror) ?? []) {
+      if (o.ack !== undefined && mirror.seq >= o.ack.seq) this.#finish(o, undefined);
     }
   }
 
   /** The mirror's history was replaced (a new epoch): its acked proposals waiting for their scribes never get them. */
   historyLost(mirror: Mirror, error: SyncError): void {
-    for (const o of [...this.#all]) if (o.mirror === mirror && o.ack !== undefined) this.#fail(o, error);
+    for (const o of [...(this.#byMirror.get(mirror) ?? [])]) if (o.ack !== undefined) this.#fail(o, error);
   }
 
   /** Settles, with `error`, every proposal (of `mirror`, when given), without reporting them as failed. */
   drop(error: SyncError, mirror?: Mirror): void {
-    for (const o of [...this.#all]) {
-      if (mirror === undefined || o.mirror === mirror) this.#finish(o, error);
-    }
+    const which = mirror === undefined ? this.#all : (this.#byMirror.get(mirror) ?? []);
+    for (const o of [...which]) this.#finish(o, error);
   }
 
   /** What to save: the proposals without an ack (an acked one is the server's now) and the names they need. */
@@ -260,11 +239,18 @@ export class Outbox {
     return { v: 1, nextOpId: this.#nextOpId, nextLocal: this.#nextLocal, real: entries.length === 0 ? [] : [...this.#real], entries };
   }
 
-  /** Takes over the counters and names of a saved outbox (its entries are added one by one, with their mirrors). */
-  restore(saved: SavedOutbox): void {
+  /**
+   * Takes over a saved outbox: its counters and names, then its entries, as restored proposals of
+   * the mirrors `mirrorOf` gives for their trees (an entry without one is left out).
+   */
+  restore(saved: SavedOutbox, mirrorOf: (tree: string) => Mirror | undefined): void {
     this.#nextOpId = Math.max(this.#nextOpId, saved.nextOpId);
     this.#nextLocal = Math.min(this.#nextLocal, saved.nextLocal);
     for (const [local, real] of saved.real) this.#real.set(local, real);
+    for (const entry of saved.entries) {
+      const mirror = mirrorOf(entry.tree);
+      if (mirror !== undefined) this.add(mirror, entry.local, entry.creates, () => undefined, true, entry.opId);
+    }
   }
 
   #fail(o: Outgoing, error: SyncError): void {
@@ -274,6 +260,8 @@ export class Outbox {
 
   #finish(o: Outgoing, error: SyncError | undefined): void {
     this.#all.delete(o);
+    const mine = this.#byMirror.get(o.mirror);
+    if (mine !== undefined && mine.delete(o) && mine.size === 0) this.#byMirror.delete(o.mirror);
     if (o.opId !== undefined) this.#byOpId.delete(o.opId);
     for (const id of o.creates) if (this.#creators.get(id) === o) this.#creators.delete(id);
     if (this.#all.size === 0) this.#real.clear();

@@ -18,13 +18,14 @@ import {
   type TypeDef,
   type WelcomeMessage,
 } from '../shared/index.js';
-import { ClientRecord } from './client-records.js';
+import { ClientRecords, type ClientRecord, type ClientRecordInfo } from './client-records.js';
 import { Fanout, type FlushOptions } from './fanout.js';
+import { sendFiltered } from './fanout-filtered.js';
 import type { Hooks, Principal } from './hooks.js';
 import { TypeRegistry } from './registry.js';
 import { Session } from './session.js';
 import { sendToEach, silentLogger, type Broadcast, type Logger, type SendTo, type SessionLink } from './transport.js';
-import { TreeVisibility, type TxnStreams, type Viewer } from './visibility.js';
+import { TreeVisibility } from './visibility.js';
 import { Tree } from './tree.js';
 import { Persistence } from './persistence.js';
 import type { Store } from './store/store.js';
@@ -68,20 +69,6 @@ export interface HostOptions {
   readonly maxIdleClients?: number;
 }
 
-/** What the host knows of a client id (see {@link SyncHost.clientRecord}). */
-export interface ClientRecordInfo {
-  /** The highest opId answered for this client id. */
-  readonly lastOpId: number;
-  /** Per tree name, the last seq the client is known to have applied. */
-  readonly seqs: ReadonlyMap<string, number>;
-  /** When the client was last active (ms since the epoch). */
-  readonly seenAt: number;
-}
-
-/** Unconfirmed answers held in memory per client id (a store keeps the newest STORED_ANSWERS of them). */
-const ANSWERS_KEPT = 10_000;
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /** Events of a host. */
 export interface HostEvents {
   session: [session: Session];
@@ -98,20 +85,11 @@ export class SyncHost extends EventEmitter<HostEvents> {
   readonly logger: Logger;
   readonly sessions = new Set<Session>();
   readonly #trees = new Map<string, { tree: Tree; fanout: Fanout; visibility: TreeVisibility | undefined }>();
-  readonly #records = new Map<string, ClientRecord>();
-  /** Client ids with a record in memory and no live session, with when that began, oldest first. */
-  readonly #idle = new Map<string, number>();
+  readonly #records: ClientRecords;
   /** The live session of each client id: one at a time, so opIds from one id never interleave. */
   readonly #live = new Map<string, Session>();
   #welcomeTypes: WelcomeMessage['types'] | undefined;
   readonly #persistence: Persistence | undefined;
-  readonly #clientTtl: number;
-  /** How long an idle record stays in memory (never longer than the TTL). */
-  readonly #grace: number;
-  readonly #maxIdle: number;
-  readonly #sweepTimer: ReturnType<typeof setInterval>;
-  readonly #storePruneEvery: number;
-  #storePrunedAt: number;
 
   constructor(
     readonly options: HostOptions,
@@ -124,9 +102,6 @@ export class SyncHost extends EventEmitter<HostEvents> {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.hooks = options.hooks ?? {};
     this.logger = options.logger ?? silentLogger;
-    this.#clientTtl = Math.max(0, options.clientTtlMs ?? 30 * DAY_MS);
-    this.#grace = Math.min(this.#clientTtl, Math.max(0, options.clientGraceMs ?? (options.store === undefined ? this.#clientTtl : 5 * 60 * 1000)));
-    this.#maxIdle = Math.max(0, options.maxIdleClients ?? 10_000);
     if (options.store !== undefined) {
       const persistence = new Persistence(
         {
@@ -147,12 +122,8 @@ export class SyncHost extends EventEmitter<HostEvents> {
         this.#wire(tree);
       }
       this.#persistence = persistence;
-      persistence.pruneClients(Date.now() - this.#clientTtl);
     }
-    this.#storePrunedAt = Date.now();
-    this.#storePruneEvery = clamp(this.#clientTtl / 2, 10, 60 * 60 * 1000);
-    this.#sweepTimer = setInterval(() => this.pruneClients(), clamp(Math.min(this.#grace, this.#clientTtl) / 2, 10, 60_000));
-    this.#sweepTimer.unref();
+    this.#records = new ClientRecords(options, this.#persistence, this.#live, (error) => this.logger.error('treesync: pruning the stored client records failed', error));
   }
 
   /** The tree with this name, created with `rootType` when it does not exist yet. */
@@ -186,7 +157,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
         // Durable before anyone hears of it: a crash must not take back scribes clients have seen.
         if (this.#persistence?.commit() === false) return false;
         if (visibility === undefined) this.broadcast(tree.room, ServerEvent.batch, args);
-        else this.#sendFiltered(tree, visibility, args, txns);
+        else sendFiltered(this.sendTo, tree, visibility, args, txns);
         return true;
       },
       this.options.flush,
@@ -196,55 +167,6 @@ export class SyncHost extends EventEmitter<HostEvents> {
       fanout.push(firstSeq, ops, origin, visibility?.commit(firstSeq, ops, origin));
     });
     this.#trees.set(tree.name, { tree, fanout, visibility });
-  }
-
-  /**
-   * Sends a batch under visibility rules: sessions are grouped by what they may receive (their
-   * stream of each transaction, and where their stream stands), and each group's batch is encoded
-   * once. A batch a session receives nothing of is not sent; its next one starts where it stood.
-   */
-  #sendFiltered(tree: Tree, visibility: TreeVisibility, args: readonly unknown[], txns: readonly TxnStreams[]): void {
-    const last = txns[txns.length - 1]?.lastSeq ?? 0;
-    const ids = new Map<readonly Op[], number>();
-    const groups = new Map<string, Viewer[]>();
-    for (const viewer of visibility.viewers) {
-      let key = String(viewer.sentSeq);
-      for (const txn of txns) {
-        const stream = txn.lastSeq > viewer.sentSeq ? txn.streams.get(viewer) : undefined;
-        if (stream === undefined || stream.length === 0) {
-          key += ',-';
-          continue;
-        }
-        let id = ids.get(stream);
-        if (id === undefined) ids.set(stream, (id = ids.size));
-        key += `,${id}`;
-      }
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [viewer]);
-      else group.push(viewer);
-    }
-    for (const viewers of groups.values()) {
-      const first = viewers[0] as Viewer;
-      const ops: Op[] = [];
-      const runs: [number, string][] = [];
-      let unchanged = first.sentSeq === (args[1] as number) - 1;
-      for (const txn of txns) {
-        if (txn.lastSeq <= first.sentSeq) continue;
-        const stream = txn.streams.get(first);
-        if (stream !== txn.ops) unchanged = false;
-        if (stream === undefined || stream.length === 0) continue;
-        for (const op of stream) ops.push(op);
-        const run = runs[runs.length - 1];
-        if (run !== undefined && run[1] === txn.origin) run[0] += stream.length;
-        else runs.push([stream.length, txn.origin]);
-      }
-      if (ops.length === 0) continue;
-      const links = viewers.map((v) => (v.owner as Session).link);
-      // Everything, as it was: the batch unfiltered. Otherwise its own stream, saying where it ends.
-      if (unchanged) this.sendTo(links, ServerEvent.batch, args);
-      else this.sendTo(links, ServerEvent.batch, [tree.ref, first.sentSeq + 1, ops, runs.every((r) => r[1] === 'server') ? null : runs, last]);
-      for (const v of viewers) v.sentSeq = last;
-    }
   }
 
   /** The visibility tracker of a tree, when the host has visibility rules. */
@@ -272,9 +194,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
 
   /** Stores a client's record as it stands at the next group commit (no-op without a store). */
   saveClient(clientId: string, record: ClientRecord): void {
-    if (this.#persistence === undefined) return;
-    record.persisted = true;
-    this.#persistence.saveClient(clientId, record);
+    this.#records.save(clientId, record);
   }
 
   /** Scribes after `since` from the store, for a catch-up beyond the memory window. */
@@ -309,21 +229,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
 
   /** The record of a client id: in memory, else loaded from the store, else new. */
   record(clientId: string): ClientRecord {
-    let record = this.#records.get(clientId) ?? this.#load(clientId);
-    if (record === undefined) {
-      record = new ClientRecord(ANSWERS_KEPT);
-      this.#records.set(clientId, record);
-    }
-    // Only sessions ask for records; one superseded but not yet gone must not leave a record no sweep sees.
-    if (!this.#live.has(clientId) && !this.#idle.has(clientId)) this.#idle.set(clientId, Date.now());
-    return record;
-  }
-
-  /** The stored record of a client id, now held in memory; undefined if there is none. */
-  #load(clientId: string): ClientRecord | undefined {
-    const record = this.#persistence?.client(clientId, ANSWERS_KEPT);
-    if (record !== undefined) this.#records.set(clientId, record);
-    return record;
+    return this.#records.record(clientId);
   }
 
   /**
@@ -334,8 +240,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
    * if (info !== undefined) console.log(info.lastOpId, info.seqs.get('board'), new Date(info.seenAt));
    */
   clientRecord(clientId: string): ClientRecordInfo | undefined {
-    const record = this.#records.get(clientId) ?? this.#persistence?.client(clientId, 0);
-    return record === undefined ? undefined : { lastOpId: record.lastOpId, seqs: record.seqs, seenAt: record.seenAt };
+    return this.#records.info(clientId);
   }
 
   /** How many client records are held in memory (live sessions' and idle ones). */
@@ -349,30 +254,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
    * seen for `clientTtlMs` (at most every half TTL, at most hourly). `now` is for tests.
    */
   pruneClients(now = Date.now()): void {
-    for (const [clientId, since] of this.#idle) {
-      if (this.#idle.size <= this.#maxIdle && now - since < this.#grace) break;
-      this.#forget(clientId);
-    }
-    if (this.#persistence === undefined || now - this.#storePrunedAt < this.#storePruneEvery) return;
-    this.#storePrunedAt = now;
-    // A live session keeps its record however long it has been quiet.
-    for (const [clientId] of this.#live) {
-      const record = this.#records.get(clientId);
-      if (record === undefined || now - record.seenAt < this.#clientTtl / 2) continue;
-      record.seenAt = now;
-      if (record.persisted) this.saveClient(clientId, record);
-    }
-    try {
-      this.#persistence.pruneClients(now - this.#clientTtl);
-    } catch (error) {
-      this.logger.error('treesync: pruning the stored client records failed', error);
-    }
-  }
-
-  /** Drops an idle record from memory (a pending write of it still happens at the next commit). */
-  #forget(clientId: string): void {
-    this.#idle.delete(clientId);
-    this.#records.delete(clientId);
+    this.#records.prune(now);
   }
 
   /** Checks a handshake; throws PROTOCOL_VERSION or BAD_MESSAGE. */
@@ -419,7 +301,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
     if (principal === undefined && this.hooks.authenticate !== undefined) fail(ErrorCode.UNAUTHENTICATED, 'this server authenticates: admit() the handshake first');
     // Read, not made: a record per handshake would let reconnecting strangers grow memory. A
     // stored one is loaded: its client is back, and likely to resend.
-    const record = this.#records.get(hello.clientId) ?? this.#load(hello.clientId);
+    const record = this.#records.find(hello.clientId);
     // A client id is one client: a newer connection takes over (often the old one is half-open
     // after a network change); an older one still alive would number its opIds from the same record.
     const older = this.#live.get(hello.clientId);
@@ -431,13 +313,7 @@ export class SyncHost extends EventEmitter<HostEvents> {
     const session = new Session(this, link, hello.clientId, hello.auth, principal);
     this.sessions.add(session);
     this.#live.set(hello.clientId, session);
-    this.#idle.delete(hello.clientId);
-    if (record !== undefined) {
-      // Closing the older session may have pushed the record out of memory: it stays, it is live.
-      this.#records.set(hello.clientId, record);
-      record.seenAt = Date.now();
-      if (record.persisted) this.saveClient(hello.clientId, record);
-    }
+    this.#records.opened(hello.clientId, record);
     this.#welcomeTypes ??= this.registry.wire;
     link.send(ServerEvent.welcome, {
       v: PROTOCOL_VERSION,
@@ -456,30 +332,15 @@ export class SyncHost extends EventEmitter<HostEvents> {
     const clientId = session.clientId;
     if (this.#live.get(clientId) === session) {
       this.#live.delete(clientId);
-      const record = this.#records.get(clientId);
-      if (record !== undefined) {
-        const now = Date.now();
-        record.seenAt = now;
-        if (record.persisted) this.saveClient(clientId, record);
-        this.#idle.delete(clientId);
-        this.#idle.set(clientId, now);
-        for (const [oldest] of this.#idle) {
-          if (this.#idle.size <= this.#maxIdle) break;
-          this.#forget(oldest);
-        }
-      }
+      this.#records.closed(clientId);
     }
     if (this.sessions.delete(session)) this.emit('sessionClosed', session);
   }
 
   /** Sends every pending batch and stops the timers. */
   close(): void {
-    clearInterval(this.#sweepTimer);
+    this.#records.close();
     for (const { fanout } of this.#trees.values()) fanout.close();
     this.#persistence?.close();
   }
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
 }

@@ -9,7 +9,8 @@
  * console.log('listening on', await server.listen(3000));
  */
 export { SyncServer, type SyncServerEvents, type SyncServerOptions } from './socket-io.js';
-export { SyncHost, type ClientRecordInfo, type HostEvents, type HostOptions } from './host.js';
+export { SyncHost, type HostEvents, type HostOptions } from './host.js';
+export type { ClientRecordInfo } from './client-records.js';
 export { Tree, type TreeEvents, type TreeOptions } from './tree.js';
 export { Session } from './session.js';
 export type { FlushOptions } from './fanout.js';

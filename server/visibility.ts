@@ -5,109 +5,25 @@
  * each session caches its verdict per key and chain.
  *
  * Each committed transaction is turned, once per distinct audience, into the stream that audience
- * may receive: ops on objects it cannot see are left out, an object that becomes visible arrives as
- * creates of its visible subtree (with the values of that moment), one that becomes invisible as a
- * destroy, and structural indices count only the siblings the audience sees. Sessions that see
- * every scope of the tree get the transaction unchanged.
+ * may receive (visibility-stream.ts builds it). Sessions that see every scope of the tree get the
+ * transaction unchanged.
  */
-import { ErrorCode, OP, detach, fail, type Json, type ObjectId, type Op, type WireObject } from '../shared/index.js';
+import { ErrorCode, OP, fail, type ObjectId, type Op, type WireObject } from '../shared/index.js';
 import type { Principal, VisibilityRules } from './hooks.js';
 import { walk, type Node } from './node.js';
 import type { TreeObserver } from './tree.js';
 import type { ServerObject } from './types.js';
-
-/** The scope keys on an object's path, root first; interned per tree. */
-export interface Chain {
-  readonly id: number;
-  readonly keys: readonly string[];
-}
+import { HIDDEN, Viewer, type Chain } from './viewer.js';
+import { StreamContext, type Entry } from './visibility-stream.js';
 
 /** Up to this many scope keys in a tree, viewers are grouped into audiences by their verdicts on all of them. */
 const MAX_SIGNED_KEYS = 1_024;
-
-/** The scope of an object whose rule threw or returned junk: nobody sees it. */
-const HIDDEN = '\u0000hidden';
-
-/** One session's view of a tree's scopes: cached verdicts, and the seq of the last batch it was sent. */
-export class Viewer {
-  readonly #keys = new Map<string, boolean>();
-  readonly #chains = new Map<number, boolean>();
-  /** The last seq this session's stream covered. */
-  sentSeq = 0;
-
-  constructor(
-    /** The session it belongs to. */
-    readonly owner: object,
-    readonly principal: () => Principal,
-    readonly rules: VisibilityRules,
-    readonly onError: (error: unknown) => void,
-  ) {}
-
-  /** Whether the session may see objects on this chain. */
-  sees(chain: Chain): boolean {
-    let verdict = this.#chains.get(chain.id);
-    if (verdict === undefined) {
-      verdict = chain.keys.every((key) => this.seesKey(key));
-      this.#chains.set(chain.id, verdict);
-    }
-    return verdict;
-  }
-
-  seesKey(key: string): boolean {
-    let verdict = this.#keys.get(key);
-    if (verdict === undefined) {
-      try {
-        verdict = key !== HIDDEN && this.rules.canSee(this.principal(), key);
-      } catch (error) {
-        // Fail closed: a rule that throws shows nothing.
-        this.onError(error);
-        verdict = false;
-      }
-      this.#keys.set(key, verdict);
-    }
-    return verdict;
-  }
-
-  #signature: string | undefined;
-  #signedKeys = -1;
-
-  /**
-   * The viewer's verdicts on every key of `keys` (the tree's), as a string: viewers with the same
-   * signature receive the same stream of any transaction, so it is computed (and encoded) once.
-   */
-  signature(keys: ReadonlySet<string>): string {
-    if (this.#signature === undefined || this.#signedKeys !== keys.size) {
-      let sig = '';
-      for (const key of keys) sig += this.seesKey(key) ? '1' : '0';
-      this.#signature = sig;
-      this.#signedKeys = keys.size;
-    }
-    return this.#signature;
-  }
-
-  /** Forgets every verdict (the principal or the rules' inputs changed). */
-  reset(): void {
-    this.#keys.clear();
-    this.#chains.clear();
-    this.#signature = undefined;
-  }
-}
 
 /** What the visibility tracker needs of its tree. */
 export interface VisibleTree {
   readonly rootNode: Node;
   find(id: ObjectId): Node | undefined;
   get(id: ObjectId): ServerObject | undefined;
-}
-
-/** One object whose place or visibility a transaction changed. */
-interface Entry {
-  readonly node: Node;
-  /** Its chain before the transaction; null when it did not exist. */
-  readonly before: Chain | null;
-  /** Its chain after; null when it is gone. */
-  readonly after: Chain | null;
-  readonly moved: boolean;
 }
 
 /** A committed transaction as its audiences receive it. */
@@ -284,7 +200,7 @@ export class TreeVisibility implements TreeObserver {
     const streams = new Map<Viewer, readonly Op[]>();
     const bySignature = new Map<string, readonly Op[]>();
     const byAudience = new Map<string, readonly Op[]>();
-    const context = new Context(this, ops, entries, created, memo, parentsBefore);
+    const context = new StreamContext(this, ops, entries, created, memo, parentsBefore);
     for (const viewer of this.viewers) {
       if (entries.length === 0) {
         // Attribute changes only: a viewer gets those of the objects it sees.
@@ -361,127 +277,5 @@ export class TreeVisibility implements TreeObserver {
     }
     if (seen === index) return at;
     return fail(ErrorCode.BAD_INDEX, `index ${String(index)} outside 0..${seen}`, parent.id);
-  }
-}
-
-/** The work shared by the viewers of one transaction. */
-class Context {
-  constructor(
-    readonly vis: TreeVisibility,
-    readonly ops: readonly Op[],
-    readonly entries: readonly Entry[],
-    readonly created: ReadonlySet<ObjectId>,
-    readonly memo: Map<Node, Chain>,
-    /** The parent before the transaction of each node it moved. */
-    readonly parentsBefore: ReadonlyMap<Node, Node | null>,
-  ) {}
-
-  #seesNow(viewer: Viewer, node: Node): boolean {
-    return viewer.sees(this.vis.chainOf(node, this.memo));
-  }
-
-  /** A viewer's stream of a transaction that changed structure. */
-  stream(viewer: Viewer): Op[] {
-    const out: Op[] = [];
-    const vanishing = new Set<Node>();
-    for (const e of this.entries) {
-      if (e.before !== null && viewer.sees(e.before) && (e.after === null || !viewer.sees(e.after))) vanishing.add(e.node);
-    }
-    // Destroys first, only the topmost (before the transaction) of each vanishing subtree.
-    const removed = new Set<Node>();
-    for (const node of vanishing) {
-      if (!this.#insideBefore(node, vanishing)) {
-        out.push([OP.destroy, node.id]);
-        removed.add(node);
-      }
-    }
-    // Then appearances and moves, parents first, by final index within a parent.
-    const placed = this.entries
-      .filter((e) => e.after !== null && viewer.sees(e.after))
-      .map((e) => ({ e, depth: depth(e.node), index: e.node.parent?.children.indexOf(e.node) ?? -1 }))
-      .sort((a, b) => a.depth - b.depth || (a.e.node.parent?.id ?? 0) - (b.e.node.parent?.id ?? 0) || a.index - b.index);
-    const shown = new Set<Node>();
-    for (const { e } of placed) {
-      if (this.#insideNow(e.node, shown)) continue;
-      const parent = e.node.parent;
-      if (parent === null) continue;
-      const wasShown = e.before !== null && viewer.sees(e.before) && !this.#insideBefore(e.node, removed);
-      if (wasShown && !e.moved) continue;
-      const index = this.#visibleIndex(viewer, parent, e.node);
-      if (wasShown) {
-        out.push([OP.move, e.node.id, parent.id, index]);
-        continue;
-      }
-      // It appears: its visible subtree, with the values of this moment.
-      let first = true;
-      walkVisible(e.node, (n) => this.#seesNow(viewer, n), (n) => {
-        shown.add(n);
-        const p = n.parent as Node;
-        const at = first ? index : this.#visibleIndex(viewer, p, n);
-        first = false;
-        const values: Record<string, Json> = {};
-        n.type.attrNames.forEach((name, k) => (values[name] = detach(n.values[k]) as Json));
-        out.push([OP.create, n.id, n.typeIndex, p.id, at, values]);
-      });
-    }
-    for (const op of this.topicOps(viewer, shown)) out.push(op);
-    return out;
-  }
-
-  /** The attribute changes a viewer sees: on objects it sees, not created or shown anew in this transaction. */
-  topicOps(viewer: Viewer, shown: ReadonlySet<Node>): Op[] {
-    const out: Op[] = [];
-    for (const op of this.ops) {
-      if (op[0] === OP.create || op[0] === OP.destroy || op[0] === OP.move) continue;
-      if (this.created.has(op[1])) continue;
-      const node = this.vis.tree.find(op[1]);
-      if (node === undefined || shown.has(node) || !this.#seesNow(viewer, node)) continue;
-      out.push(op);
-    }
-    return out;
-  }
-
-  /** How many children of `parent` before `node` the viewer sees. */
-  #visibleIndex(viewer: Viewer, parent: Node, node: Node): number {
-    let count = 0;
-    for (const child of parent.children) {
-      if (child === node) break;
-      if (this.#seesNow(viewer, child)) count++;
-    }
-    return count;
-  }
-
-  /** Whether an ancestor of `node` (before the transaction) is in `set`. */
-  #insideBefore(node: Node, set: ReadonlySet<Node>): boolean {
-    for (let at = this.#parentBefore(node); at !== null; at = this.#parentBefore(at)) if (set.has(at)) return true;
-    return false;
-  }
-
-  #parentBefore(node: Node): Node | null {
-    return this.parentsBefore.has(node) ? (this.parentsBefore.get(node) ?? null) : node.parent;
-  }
-
-  /** Whether `node` or an ancestor (now) is in `set`. */
-  #insideNow(node: Node, set: ReadonlySet<Node>): boolean {
-    for (let at: Node | null = node; at !== null; at = at.parent) if (set.has(at)) return true;
-    return false;
-  }
-}
-
-function depth(node: Node): number {
-  let d = 0;
-  for (let at = node.parent; at !== null; at = at.parent) d++;
-  return d;
-}
-
-/** Calls `fn` for `node` and its descendants that `sees`, parents first, skipping hidden subtrees. */
-function walkVisible(node: Node, sees: (n: Node) => boolean, fn: (n: Node) => void): void {
-  const stack: Node[] = [node];
-  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
-    fn(n);
-    for (let i = n.children.length - 1; i >= 0; i--) {
-      const child = n.children[i] as Node;
-      if (sees(child)) stack.push(child);
-    }
   }
 }

@@ -30,18 +30,14 @@ export {
 } from './schema.js';
 export {
   jsonByteLength,
-  rulesFromWire,
-  rulesToWire,
-  wireRulesOf,
   type BooleanRules,
   type DictRules,
   type JsonRules,
   type ListRules,
   type NumberRules,
   type StringRules,
-  type WirePattern,
-  type WireRules,
 } from './rules.js';
+export { rulesFromWire, rulesToWire, wireRulesOf, type WirePattern, type WireRules } from './rules-wire.js';
 export { copyValue, copyElement, copyJson, detach, MAX_JSON_DEPTH } from './values.js';
 export {
   OP,

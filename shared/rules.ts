@@ -1,8 +1,8 @@
 /**
  * Attribute rules (validators): the typed rule arguments of the `t` builders, their checking at
- * definition time, their enforcement on values, and their wire form. A value that breaks a rule is
- * refused with an `INVALID` SyncError whose `ref` is the attribute and whose message names the
- * rule ("title: at most 80 characters").
+ * definition time, and their enforcement on values (rules-wire.ts has their wire form). A value
+ * that breaks a rule is refused with an `INVALID` SyncError whose `ref` is the attribute and whose
+ * message names the rule ("title: at most 80 characters").
  *
  * Cost: an attribute without rules pays one property read per check. Declarative rules are O(1)
  * (lengths, bounds, counts, a Set for `oneOf`), except `pattern` (the regex), `keyPattern` (per
@@ -11,7 +11,7 @@
  */
 import { ErrorCode, SyncError } from './errors.js';
 import type { Json } from './json.js';
-import type { AttrRules, AttrSpec, KindName, Validator } from './spec.js';
+import type { AttrRules, KindName, Validator } from './spec.js';
 
 /** Rules of `t.string`. `oneOf` narrows the value type: `t.string('a', { oneOf: ['a', 'b'] })` holds `'a' | 'b'`. */
 export interface StringRules<V extends string = string> {
@@ -65,35 +65,10 @@ export interface ListRules<E> {
   readonly validate?: Validator<readonly E[]>;
 }
 
-/** A pattern on the wire: a RegExp's `source` and `flags`. */
-export interface WirePattern {
-  readonly source: string;
-  readonly flags: string;
-}
-
-/**
- * The declarative rules of an attribute on the wire (`validate` functions stay where they are
- * defined). `of`: the rules of a dict's or list's element kind. Absent fields: no such rule.
- */
-export interface WireRules {
-  readonly minLength?: number;
-  readonly maxLength?: number;
-  readonly pattern?: WirePattern;
-  readonly oneOf?: readonly string[];
-  readonly min?: number;
-  readonly max?: number;
-  readonly integer?: true;
-  readonly maxBytes?: number;
-  readonly maxKeys?: number;
-  readonly keyPattern?: WirePattern;
-  readonly maxItems?: number;
-  readonly of?: WireRules;
-}
-
 type RuleName = keyof AttrRules;
 
 /** The rules each kind accepts, in their canonical order (the wire form and comparisons follow it). */
-const ALLOWED: Readonly<Record<KindName, readonly RuleName[]>> = {
+export const RULES_OF_KIND: Readonly<Record<KindName, readonly RuleName[]>> = {
   string: ['minLength', 'maxLength', 'pattern', 'oneOf', 'validate'],
   number: ['min', 'max', 'integer', 'validate'],
   boolean: ['validate'],
@@ -127,7 +102,7 @@ export function normalizeRules(kind: KindName, rules: unknown): AttrRules | unde
   };
   if (typeof rules !== 'object' || rules === null || Array.isArray(rules)) return bad('rules must be an object');
   const given = rules as Readonly<Record<string, unknown>>;
-  const allowed = ALLOWED[kind];
+  const allowed = RULES_OF_KIND[kind];
   for (const key of Object.keys(given)) {
     if (!(allowed as readonly string[]).includes(key)) bad(`${JSON.stringify(key)} is not a rule of a ${kind}`, key);
   }
@@ -369,72 +344,4 @@ function stringBytes(s: string, stopAfter: number): number {
     else n += 3;
   }
   return n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The wire form.
-
-function patternToWire(p: RegExp): WirePattern {
-  return { source: p.source, flags: p.flags };
-}
-
-/** The declarative rules of an attribute (and of its element kind, as `of`), or undefined when it has none. */
-export function rulesToWire(s: AttrSpec): WireRules | undefined {
-  const r = s.rules;
-  const out: { -readonly [K in keyof WireRules]?: WireRules[K] } = {};
-  if (r !== undefined) {
-    for (const name of ALLOWED[s.kind]) {
-      const v = r[name];
-      if (v === undefined || name === 'validate') continue;
-      out[name] = (name === 'pattern' || name === 'keyPattern' ? patternToWire(v as RegExp) : v) as never;
-    }
-  }
-  if (s.of !== undefined) {
-    const of = rulesToWire(s.of);
-    if (of !== undefined) out.of = of;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
-}
-
-function wireBad(message: string): never {
-  throw new SyncError(ErrorCode.BAD_MESSAGE, `bad rules on the wire: ${message}`);
-}
-
-/** The `of` of wire rules: the element kind's rules. */
-export function wireRulesOf(raw: unknown): unknown {
-  return typeof raw === 'object' && raw !== null ? (raw as { of?: unknown }).of : undefined;
-}
-
-/**
- * The rules of one kind from their wire form, normalized like a builder's (`of` is read separately,
- * with {@link wireRulesOf}). Rules of other kinds and unknown fields are ignored (a newer server may
- * send more); a malformed known rule is BAD_MESSAGE; a pattern this JavaScript engine cannot compile
- * is left out (the server still enforces it).
- */
-export function rulesFromWire(kind: KindName, raw: unknown): AttrRules | undefined {
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) wireBad('not an object');
-  const given = raw as Readonly<Record<string, unknown>>;
-  const rules: Record<string, unknown> = {};
-  for (const name of ALLOWED[kind]) {
-    if (name === 'validate' || !Object.hasOwn(given, name)) continue;
-    const v = given[name];
-    if (name === 'pattern' || name === 'keyPattern') {
-      const p = v as Partial<WirePattern> | null;
-      if (typeof p !== 'object' || p === null || typeof p.source !== 'string' || typeof p.flags !== 'string') wireBad(`${name} is not { source, flags }`);
-      try {
-        rules[name] = new RegExp(p.source, p.flags);
-      } catch {
-        continue;
-      }
-    } else {
-      rules[name] = v;
-    }
-  }
-  try {
-    return normalizeRules(kind, rules);
-  } catch (error) {
-    if (error instanceof SyncError) wireBad(error.message);
-    throw error;
-  }
 }

@@ -4,17 +4,8 @@
  */
 import { ErrorCode, SyncError, fail } from './errors.js';
 import type { Json } from './json.js';
-import {
-  normalizeRules,
-  rulesToWire,
-  type BooleanRules,
-  type DictRules,
-  type JsonRules,
-  type ListRules,
-  type NumberRules,
-  type StringRules,
-  type WireRules,
-} from './rules.js';
+import { normalizeRules, type BooleanRules, type DictRules, type JsonRules, type ListRules, type NumberRules, type StringRules } from './rules.js';
+import { rulesToWire, type WireRules } from './rules-wire.js';
 import { isSafeKey, type AttrRules, type AttrSpec, type KindName } from './spec.js';
 import { copyValue } from './values.js';
 

@@ -1,0 +1,148 @@
+/**
+ * The stream of one committed transaction for one audience (the viewers with the same verdicts):
+ * ops on objects the audience cannot see are left out, an object that becomes visible arrives as
+ * creates of its visible subtree (with the values of that moment), one that becomes invisible as a
+ * destroy, and structural indices count only the siblings the audience sees.
+ */
+import { OP, detach, type Json, type ObjectId, type Op } from '../shared/index.js';
+import type { Node } from './node.js';
+import type { Chain, Viewer } from './viewer.js';
+
+/** One object whose place or visibility a transaction changed. */
+export interface Entry {
+  readonly node: Node;
+  /** Its chain before the transaction; null when it did not exist. */
+  readonly before: Chain | null;
+  /** Its chain after; null when it is gone. */
+  readonly after: Chain | null;
+  readonly moved: boolean;
+}
+
+/** What a stream is computed from: the tree's nodes and their chains now. */
+export interface ChainSource {
+  readonly tree: { find(id: ObjectId): Node | undefined };
+  /** A node's chain now (`memo` caches chains within one computation). */
+  chainOf(node: Node, memo?: Map<Node, Chain>): Chain;
+}
+
+/** The work shared by the viewers of one transaction. */
+export class StreamContext {
+  constructor(
+    readonly vis: ChainSource,
+    readonly ops: readonly Op[],
+    readonly entries: readonly Entry[],
+    readonly created: ReadonlySet<ObjectId>,
+    readonly memo: Map<Node, Chain>,
+    /** The parent before the transaction of each node it moved. */
+    readonly parentsBefore: ReadonlyMap<Node, Node | null>,
+  ) {}
+
+  #seesNow(viewer: Viewer, node: Node): boolean {
+    return viewer.sees(this.vis.chainOf(node, this.memo));
+  }
+
+  /** A viewer's stream of a transaction that changed structure. */
+  stream(viewer: Viewer): Op[] {
+    const out: Op[] = [];
+    const vanishing = new Set<Node>();
+    for (const e of this.entries) {
+      if (e.before !== null && viewer.sees(e.before) && (e.after === null || !viewer.sees(e.after))) vanishing.add(e.node);
+    }
+    // Destroys first, only the topmost (before the transaction) of each vanishing subtree.
+    const removed = new Set<Node>();
+    for (const node of vanishing) {
+      if (!this.#insideBefore(node, vanishing)) {
+        out.push([OP.destroy, node.id]);
+        removed.add(node);
+      }
+    }
+    // Then appearances and moves, parents first, by final index within a parent.
+    const placed = this.entries
+      .filter((e) => e.after !== null && viewer.sees(e.after))
+      .map((e) => ({ e, depth: depth(e.node), index: e.node.parent?.children.indexOf(e.node) ?? -1 }))
+      .sort((a, b) => a.depth - b.depth || (a.e.node.parent?.id ?? 0) - (b.e.node.parent?.id ?? 0) || a.index - b.index);
+    const shown = new Set<Node>();
+    for (const { e } of placed) {
+      if (this.#insideNow(e.node, shown)) continue;
+      const parent = e.node.parent;
+      if (parent === null) continue;
+      const wasShown = e.before !== null && viewer.sees(e.before) && !this.#insideBefore(e.node, removed);
+      if (wasShown && !e.moved) continue;
+      const index = this.#visibleIndex(viewer, parent, e.node);
+      if (wasShown) {
+        out.push([OP.move, e.node.id, parent.id, index]);
+        continue;
+      }
+      // It appears: its visible subtree, with the values of this moment.
+      let first = true;
+      walkVisible(e.node, (n) => this.#seesNow(viewer, n), (n) => {
+        shown.add(n);
+        const p = n.parent as Node;
+        const at = first ? index : this.#visibleIndex(viewer, p, n);
+        first = false;
+        const values: Record<string, Json> = {};
+        n.type.attrNames.forEach((name, k) => (values[name] = detach(n.values[k]) as Json));
+        out.push([OP.create, n.id, n.typeIndex, p.id, at, values]);
+      });
+    }
+    for (const op of this.topicOps(viewer, shown)) out.push(op);
+    return out;
+  }
+
+  /** The attribute changes a viewer sees: on objects it sees, not created or shown anew in this transaction. */
+  topicOps(viewer: Viewer, shown: ReadonlySet<Node>): Op[] {
+    const out: Op[] = [];
+    for (const op of this.ops) {
+      if (op[0] === OP.create || op[0] === OP.destroy || op[0] === OP.move) continue;
+      if (this.created.has(op[1])) continue;
+      const node = this.vis.tree.find(op[1]);
+      if (node === undefined || shown.has(node) || !this.#seesNow(viewer, node)) continue;
+      out.push(op);
+    }
+    return out;
+  }
+
+  /** How many children of `parent` before `node` the viewer sees. */
+  #visibleIndex(viewer: Viewer, parent: Node, node: Node): number {
+    let count = 0;
+    for (const child of parent.children) {
+      if (child === node) break;
+      if (this.#seesNow(viewer, child)) count++;
+    }
+    return count;
+  }
+
+  /** Whether an ancestor of `node` (before the transaction) is in `set`. */
+  #insideBefore(node: Node, set: ReadonlySet<Node>): boolean {
+    for (let at = this.#parentBefore(node); at !== null; at = this.#parentBefore(at)) if (set.has(at)) return true;
+    return false;
+  }
+
+  #parentBefore(node: Node): Node | null {
+    return this.parentsBefore.has(node) ? (this.parentsBefore.get(node) ?? null) : node.parent;
+  }
+
+  /** Whether `node` or an ancestor (now) is in `set`. */
+  #insideNow(node: Node, set: ReadonlySet<Node>): boolean {
+    for (let at: Node | null = node; at !== null; at = at.parent) if (set.has(at)) return true;
+    return false;
+  }
+}
+
+function depth(node: Node): number {
+  let d = 0;
+  for (let at = node.parent; at !== null; at = at.parent) d++;
+  return d;
+}
+
+/** Calls `fn` for `node` and its descendants that `sees`, parents first, skipping hidden subtrees. */
+function walkVisible(node: Node, sees: (n: Node) => boolean, fn: (n: Node) => void): void {
+  const stack: Node[] = [node];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    fn(n);
+    for (let i = n.children.length - 1; i >= 0; i--) {
+      const child = n.children[i] as Node;
+      if (sees(child)) stack.push(child);
+    }
+  }
+}
