@@ -64,6 +64,7 @@ export {
   type TreeOp,
 } from './ops.js';
 export * from './protocol.js';
+export { BINARY_BATCH_VERSION, decodeBatch, encodeBatch, isBinary, type AnyBatchArgs } from './codec.js';
 export type {
   AttrsOf,
   DictTopicOf,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, OP, PROTOCOL_VERSION, SyncError, type Op } from '../../shared/index.js';
+import { ErrorCode, OP, PROTOCOL_VERSION, SyncError, encodeBatch, type Op } from '../../shared/index.js';
 import { SyncClient, type ChangeEvent, type DestroyEvent, type Mirror, type MoveEvent } from '../../client/index.js';
 import { FakeTransport, Folder, Gauge, SNAPSHOT, TYPES, welcome } from './fake-transport.js';
 
@@ -34,10 +34,25 @@ function record(mirror: Mirror): { kind: string; event: unknown }[] {
 }
 
 describe('SyncClient', () => {
-  it('sends the protocol version and the client id in the handshake auth', () => {
+  it('sends the protocol version, the client id and the batch form in the handshake auth', () => {
     const transport = new FakeTransport();
     new SyncClient({ transport, clientId: 'me', auth: { token: 'k', v: 99 } });
-    expect(transport.auth?.()).toEqual({ token: 'k', v: PROTOCOL_VERSION, clientId: 'me' });
+    expect(transport.auth?.()).toEqual({ token: 'k', v: PROTOCOL_VERSION, clientId: 'me', batches: 'binary' });
+    const json = new FakeTransport();
+    new SyncClient({ transport: json, clientId: 'me', batches: 'json' });
+    expect(json.auth?.()).toEqual({ v: PROTOCOL_VERSION, clientId: 'me', batches: 'json' });
+  });
+
+  it('applies binary batches as their JSON form, and rejoins past one that does not decode', async () => {
+    const { transport, mirror } = await setup();
+    transport.deliver('b', encodeBatch([7, 11, [[OP.set, 0, 0, 'binary']]]));
+    expect(mirror.seq).toBe(11);
+    expect(mirror.root.state.values).toEqual({ title: 'binary' });
+    // Seq 12 arrives broken: seq 13 then shows a gap, and the mirror asks for what it missed.
+    transport.deliver('b', encodeBatch([7, 12, [[OP.set, 0, 0, 'lost']]]).slice(0, 6));
+    transport.deliver('b', encodeBatch([7, 13, [[OP.set, 0, 0, 'after']]]));
+    expect(mirror.seq).toBe(11);
+    expect(transport.take()).toEqual([['join', { tree: 't', since: 11, epoch: 'e1' }]]);
   });
 
   it('queues a join made before the welcome', async () => {
