@@ -80,8 +80,10 @@ export class SyncServer extends EventEmitter<SyncServerEvents> {
       id: socket.id,
       send: (event, ...args) => {
         if (event === ServerEvent.joined) deliver(socket, encodedJoined(args), false);
-        else if (binary && event === ServerEvent.batch) socket.emit(event, encodeBatch(args as unknown as AnyBatchArgs));
-        else socket.emit(event, ...args);
+        else if (binary && event === ServerEvent.batch) {
+          const encoded = new Encoded(event, args);
+          deliver(socket, encoded, encoded.binaryPays);
+        } else socket.emit(event, ...args);
       },
       join: (room) => void socket.join(room),
       leave: (room) => void socket.leave(room),
@@ -250,6 +252,16 @@ class Encoded {
     return (this.#binary ??= encodeBatch(this.args as unknown as AnyBatchArgs));
   }
 
+  /**
+   * Whether the binary form is the smaller one. socket.io sends an attachment behind a header packet
+   * of about 40 bytes, so a batch of a few small ops is smaller as JSON; a client that asked for
+   * binary batches takes either form.
+   */
+  get binaryPays(): boolean {
+    if (((this.args[2] as readonly unknown[] | undefined)?.length ?? 0) > SMALL_BATCH) return true;
+    return this.binary.length + BINARY_OVERHEAD < this.json.length;
+  }
+
   /** The header text frame and the binary frame, in one buffer (one write). */
   get binaryFrames(): Uint8Array {
     if (this.#binaryFrames !== undefined) return this.#binaryFrames;
@@ -261,6 +273,11 @@ class Encoded {
     return (this.#binaryFrames = both);
   }
 }
+
+/** A batch of at most this many ops may go as JSON to a client that asked for binary, when that is smaller. */
+const SMALL_BATCH = 4;
+/** The bytes an attachment adds: the header packet and a second WebSocket frame header. */
+const BINARY_OVERHEAD = 44;
 
 /** socket.io's BINARY_EVENT header for `event` with one attachment, in namespace '/'. */
 const BINARY_HEADER = (event: string): string => `51-${JSON.stringify([event, { _placeholder: true, num: 0 }])}`;
@@ -284,7 +301,7 @@ export function sendToSockets(io: IoServer, ids: Iterable<string>, event: string
   for (const id of ids) {
     const socket = io.sockets.sockets.get(id);
     if (socket === undefined) continue;
-    if (deliver(socket, encoded, batch && wantsBinary(socket))) direct++;
+    if (deliver(socket, encoded, batch && wantsBinary(socket) && encoded.binaryPays)) direct++;
     if (buffered(socket) > maxBufferedBytes) dropSlow(socket);
   }
   return direct;

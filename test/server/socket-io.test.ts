@@ -70,7 +70,9 @@ describe('broadcastToRoom()', () => {
 });
 
 describe('binary batches', () => {
-  const args = [3, 41, [[OP.set, 5, 1, 1763882228123.4568], [OP.put, 5, 2, 'k', { a: [1, 'é'] }]], [[2, 'c1']]];
+  const ops = Array.from({ length: 8 }, (_, i) => [OP.set, 5 + i, 1, 1763882228123.4568 + i]);
+  const args = [3, 41, [...ops, [OP.put, 5, 2, 'k', { a: [1, 'é'] }]], [[2, 'c1']]];
+  const batchOf = (i: number): unknown[] => Array.from({ length: 10 }, (_, k) => [OP.set, i, 0, i * 10 + k + 0.5]);
   /** A received event with its binary argument decoded. */
   const decoded = (event: unknown[] | undefined): unknown[] => {
     const [name, data] = event ?? [];
@@ -94,13 +96,21 @@ describe('binary batches', () => {
     const [socket] = [...io.sockets.sockets.values()];
     for (let i = 0; i < 100; i++) {
       socket?.emit('ack', i);
-      broadcastToRoom(io, 'room', 'b', [1, i + 1, [[OP.set, i, 0, i]]]);
+      broadcastToRoom(io, 'room', 'b', [1, i * 10 + 1, batchOf(i)]);
     }
     await expect.poll(() => got[0]?.length).toBe(200);
     got[0]?.forEach((event, k) => {
       const i = Math.floor(k / 2);
-      expect(k % 2 === 0 ? event : decoded(event)).toEqual(k % 2 === 0 ? ['ack', i] : ['b', 1, i + 1, [[OP.set, i, 0, i]]]);
+      expect(k % 2 === 0 ? event : decoded(event)).toEqual(k % 2 === 0 ? ['ack', i] : ['b', 1, i * 10 + 1, batchOf(i)]);
     });
+  });
+
+  it('go as JSON when a batch is so small that socket.io\'s attachment header would outweigh it', async () => {
+    const { io, got } = await setup([['websocket']], [true]);
+    const small = [1, 7, [[OP.set, 5, 0, 1]]];
+    expect(broadcastToRoom(io, 'room', 'b', small)).toBe(1);
+    await expect.poll(() => got[0]?.length).toBe(1);
+    expect(got[0]?.[0]).toEqual(['b', ...small]);
   });
 
   it('leave every other event JSON', async () => {
