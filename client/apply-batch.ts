@@ -1,9 +1,8 @@
 /**
- * Applies a batch of scribes to a mirror's immutable state with immer: one new root per batch,
- * untouched objects keep their references. Returns the new state and what the batch did, as
- * the events a mirror emits.
+ * Applies a batch of scribes to a mirror's immutable state, copy-on-write: one new root per
+ * batch, untouched objects keep their references. Returns the new state and what the batch did,
+ * as the events a mirror emits.
  */
-import { current, freeze, isDraft, isModified, original, produce } from 'immer';
 import {
   ErrorCode,
   OP,
@@ -15,6 +14,7 @@ import {
   type Json,
   type ObjectId,
   type Op,
+  type TopicOp,
 } from '../shared/index.js';
 import type { TypeCatalog } from './catalog.js';
 import type { AppliedOp, ChangeEvent, DestroyEvent, MoveEvent, ObjectState, TreeState } from './types.js';
@@ -26,12 +26,6 @@ export interface MutableObject {
   parent: ObjectId | null;
   children: ObjectId[];
   values: Record<string, unknown>;
-}
-
-interface MutableTree {
-  seq: number;
-  root: ObjectId;
-  objects: Record<ObjectId, MutableObject>;
 }
 
 /** A new state and the events that lead to it from the previous one. */
@@ -59,10 +53,142 @@ export function expandOrigins(raw: unknown, count: number): readonly string[] | 
   return out;
 }
 
-function objectAt(draft: MutableTree, id: ObjectId): MutableObject {
-  const o = draft.objects[id];
-  if (o === undefined) fail(ErrorCode.UNKNOWN_OBJECT, `no object ${String(id)}`, id);
-  return o;
+/** Freezes `value` and everything in it, stopping at what is frozen already: a state's untouched parts cost nothing. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) for (const item of value as unknown[]) deepFreeze(item);
+  else for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}
+
+function isContainer(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Whether an op would leave a dict or list as it is: a put or replace of the value there, a delete of a missing key, a remove past the end. */
+function changesNothing(container: object, op: TopicOp): boolean {
+  switch (op[0]) {
+    case OP.put:
+    case OP.replace:
+      return Object.hasOwn(container, op[3]) && Object.is((container as Record<string | number, unknown>)[op[3]], op[4]);
+    case OP.delete:
+      return !Object.hasOwn(container, op[3]);
+    case OP.remove:
+      return Array.isArray(container) && op[3] >= container.length;
+    default:
+      return false;
+  }
+}
+
+/**
+ * One batch's working copy of a state. Reads go to `prev`'s frozen parts; the first write to an
+ * object copies it (and its children array, values record or dict/list value only when those are
+ * written), and the first write of all copies the `objects` record, with a spread: the record
+ * of a large tree must never be frozen, as freezing it (or copying a frozen one) costs 100 times a
+ * spread. What the batch made is changed in place until `finish()` freezes it; `prev` never is.
+ */
+class BatchDraft {
+  #objects: Record<ObjectId, ObjectState>;
+  #copied = false;
+  /** Objects, children arrays, values records and dict/list values this batch made: changed in place. */
+  readonly #mine = new Set<object>();
+  readonly #made: MutableObject[] = [];
+  readonly #prev: TreeState;
+
+  constructor(prev: TreeState) {
+    this.#prev = prev;
+    this.#objects = prev.objects;
+  }
+
+  has(id: ObjectId): boolean {
+    return this.#objects[id] !== undefined;
+  }
+
+  /** An object to read; UNKNOWN_OBJECT when there is none. */
+  get(id: ObjectId): ObjectState {
+    const o = this.#objects[id];
+    if (o === undefined) fail(ErrorCode.UNKNOWN_OBJECT, `no object ${String(id)}`, id);
+    return o;
+  }
+
+  #record(): Record<ObjectId, ObjectState> {
+    if (!this.#copied) {
+      this.#objects = { ...this.#objects };
+      this.#copied = true;
+    }
+    return this.#objects;
+  }
+
+  /** An object to write (its children and values still shared until written). */
+  object(id: ObjectId): MutableObject {
+    const o = this.get(id);
+    if (this.#mine.has(o)) return o as unknown as MutableObject;
+    const copy: MutableObject = { id: o.id, type: o.type, parent: o.parent, children: o.children as ObjectId[], values: o.values };
+    this.#adopt(copy);
+    return copy;
+  }
+
+  /** An object's children array, to write. */
+  children(id: ObjectId): ObjectId[] {
+    const o = this.object(id);
+    if (!this.#mine.has(o.children)) this.#mine.add((o.children = o.children.slice()));
+    return o.children;
+  }
+
+  /** An object's values record, to write. */
+  values(id: ObjectId): Record<string, unknown> {
+    const o = this.object(id);
+    if (!this.#mine.has(o.values)) this.#mine.add((o.values = { ...o.values }));
+    return o.values;
+  }
+
+  /** A dict or list value, to change in place: copied (shallowly, once per batch) unless this batch made it. */
+  container(id: ObjectId, name: string): object {
+    const values = this.values(id);
+    const value = values[name] as object;
+    if (this.#mine.has(value)) return value;
+    const copy = detach(value) as object;
+    this.#mine.add(copy);
+    values[name] = copy;
+    return copy;
+  }
+
+  /** Sets an attribute; a dict or list given here is the batch's own, to change in place later. */
+  assign(id: ObjectId, name: string, value: unknown): void {
+    if (isContainer(value)) this.#mine.add(value);
+    this.values(id)[name] = value;
+  }
+
+  /** Adds a new object: it, its children array, values record and dict/list values are the batch's own. */
+  create(o: MutableObject): void {
+    this.#mine.add(o.children).add(o.values);
+    for (const value of Object.values(o.values)) if (isContainer(value)) this.#mine.add(value);
+    this.#adopt(o);
+  }
+
+  #adopt(o: MutableObject): void {
+    this.#mine.add(o);
+    this.#made.push(o);
+    this.#record()[o.id] = o;
+  }
+
+  /** Removes an object and returns its last state, frozen: `prev`'s own when the batch did not touch it. */
+  remove(id: ObjectId): ObjectState {
+    const o = this.get(id);
+    delete this.#record()[id];
+    return deepFreeze(o);
+  }
+
+  /**
+   * Freezes what the batch made and returns the new state: `prev` itself when nothing changed (a
+   * pending set of the value already there, say), so that callers can compare references.
+   */
+  finish(seq: number): TreeState {
+    for (const o of this.#made) deepFreeze(o);
+    if (!this.#copied && seq === this.#prev.seq) return this.#prev;
+    return Object.freeze({ seq, root: this.#prev.root, objects: this.#objects });
+  }
 }
 
 function insertAt(list: ObjectId[], index: number, id: ObjectId): void {
@@ -70,17 +196,10 @@ function insertAt(list: ObjectId[], index: number, id: ObjectId): void {
   list.splice(index, 0, id);
 }
 
-function removeChild(parent: MutableObject, id: ObjectId): void {
-  const at = parent.children.indexOf(id);
-  if (at < 0) fail(ErrorCode.INTERNAL, `${String(id)} is not a child of ${String(parent.id)}`, id);
-  parent.children.splice(at, 1);
-}
-
-/** The last state of an object about to be deleted from a draft: the previous reference when untouched. */
-function lastState(o: MutableObject): ObjectState {
-  if (!isDraft(o)) return freeze(o as unknown as ObjectState, true);
-  if (!isModified(o)) return original(o);
-  return freeze(current(o) as unknown as ObjectState, true);
+function removeChild(list: ObjectId[], parent: ObjectId, id: ObjectId): void {
+  const at = list.indexOf(id);
+  if (at < 0) fail(ErrorCode.INTERNAL, `${String(id)} is not a child of ${String(parent)}`, id);
+  list.splice(at, 1);
 }
 
 /** Ids in `created` that survived, each after its parent when the parent was created too. */
@@ -112,81 +231,93 @@ export function applyBatch(prev: TreeState, catalog: TypeCatalog, firstSeq: numb
   const moves = new Map<ObjectId, ObjectId | null>();
   const changes = new Map<string, { id: ObjectId; attr: string; ops: AppliedOp[] }>();
 
-  const state = produce(prev, (d) => {
-    const draft = d as unknown as MutableTree;
-    ops.forEach((op, i) => {
-      switch (op[0]) {
-        case OP.create: {
-          const [, id, typeIndex, parentId, index, given] = op;
-          const type = catalog.at(typeIndex);
-          if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `no type #${String(typeIndex)}`, typeIndex);
-          if (draft.objects[id] !== undefined) fail(ErrorCode.BAD_MESSAGE, `object ${String(id)} exists already`, id);
-          const parent = objectAt(draft, parentId);
-          // A pending create at -1 goes last, wherever last is now.
-          const at = pending && index === -1 ? parent.children.length : index;
-          const values: Record<string, unknown> = {};
-          type.attrNames.forEach((name, k) => {
-            values[name] = detach(Object.hasOwn(given, name) ? given[name] : type.specs[k]?.default);
-          });
-          insertAt(parent.children, at, id);
-          draft.objects[id] = { id, type: type.name, parent: parentId, children: [], values };
-          created.push(id);
-          createdSet.add(id);
-          return;
-        }
-        case OP.destroy: {
-          const target = objectAt(draft, op[1]);
-          if (target.parent === null) fail(ErrorCode.BAD_PARENT, 'the root cannot be destroyed', op[1]);
-          removeChild(objectAt(draft, target.parent), op[1]);
-          // Pre-order, reversed: every object comes after its descendants (children first).
-          const order: ObjectId[] = [];
-          const stack: ObjectId[] = [op[1]];
-          while (stack.length > 0) {
-            const id = stack.pop() as ObjectId;
-            order.push(id);
-            for (const child of objectAt(draft, id).children) stack.push(child);
-          }
-          for (let k = order.length - 1; k >= 0; k--) {
-            const id = order[k] as ObjectId;
-            if (!createdSet.has(id)) destroyed.push({ id, state: lastState(objectAt(draft, id)) });
-            delete draft.objects[id];
-          }
-          return;
-        }
-        case OP.move: {
-          const [, id, parentId, index] = op;
-          const target = objectAt(draft, id);
-          if (target.parent === null) fail(ErrorCode.BAD_PARENT, 'the root cannot be moved', id);
-          const to = objectAt(draft, parentId);
-          for (let at: ObjectId | null = parentId; at !== null; at = objectAt(draft, at).parent) {
-            if (at === id) fail(ErrorCode.BAD_PARENT, `cannot move ${String(id)} into its own subtree`, id);
-          }
-          removeChild(objectAt(draft, target.parent), id);
-          insertAt(to.children, pending && index === -1 ? to.children.length : index, id);
-          if (!moves.has(id) && !createdSet.has(id)) moves.set(id, prev.objects[id]?.parent ?? null);
-          target.parent = parentId;
-          return;
-        }
-        default: {
-          const target = objectAt(draft, op[1]);
-          const type = catalog.byName(target.type);
-          const name = type?.attrNames[op[2]];
-          const spec = type?.specs[op[2]];
-          if (name === undefined || spec === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${target.type} has no attribute #${String(op[2])}`, op[2]);
-          // The server checked its own ops; a pending one may meet a state it was not made for.
-          const checked = pending ? checkTopicOp(spec, target.values[name], op, name) : op;
-          // A set keeps a container of its own: later ops of the batch change it in place.
-          target.values[name] = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(target.values[name], checked);
-          if (createdSet.has(op[1])) return;
-          const key = `${String(op[1])}:${name}`;
-          let change = changes.get(key);
-          if (change === undefined) changes.set(key, (change = { id: op[1], attr: name, ops: [] }));
-          change.ops.push(pending ? { op: checked, seq: prev.seq, origin: origins?.[i] ?? SERVER_ORIGIN, pending } : { op, seq: lastSeq ?? firstSeq + i, origin: origins?.[i] ?? SERVER_ORIGIN });
-        }
+  const draft = new BatchDraft(prev);
+  ops.forEach((op, i) => {
+    switch (op[0]) {
+      case OP.create: {
+        const [, id, typeIndex, parentId, index, given] = op;
+        const type = catalog.at(typeIndex);
+        if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `no type #${String(typeIndex)}`, typeIndex);
+        if (draft.has(id)) fail(ErrorCode.BAD_MESSAGE, `object ${String(id)} exists already`, id);
+        const siblings = draft.children(parentId);
+        // A pending create at -1 goes last, wherever last is now.
+        const at = pending && index === -1 ? siblings.length : index;
+        const values: Record<string, unknown> = {};
+        type.attrNames.forEach((name, k) => {
+          values[name] = detach(Object.hasOwn(given, name) ? given[name] : type.specs[k]?.default);
+        });
+        insertAt(siblings, at, id);
+        draft.create({ id, type: type.name, parent: parentId, children: [], values });
+        created.push(id);
+        createdSet.add(id);
+        return;
       }
-    });
-    if (!pending) draft.seq = lastSeq ?? firstSeq + ops.length - 1;
+      case OP.destroy: {
+        const target = draft.get(op[1]);
+        if (target.parent === null) fail(ErrorCode.BAD_PARENT, 'the root cannot be destroyed', op[1]);
+        removeChild(draft.children(target.parent), target.parent, op[1]);
+        // Pre-order, reversed: every object comes after its descendants (children first).
+        const order: ObjectId[] = [];
+        const stack: ObjectId[] = [op[1]];
+        while (stack.length > 0) {
+          const id = stack.pop() as ObjectId;
+          order.push(id);
+          for (const child of draft.get(id).children) stack.push(child);
+        }
+        for (let k = order.length - 1; k >= 0; k--) {
+          const id = order[k] as ObjectId;
+          const last = draft.remove(id);
+          if (!createdSet.has(id)) destroyed.push({ id, state: last });
+        }
+        return;
+      }
+      case OP.move: {
+        const [, id, parentId, index] = op;
+        const target = draft.get(id);
+        const from = target.parent;
+        if (from === null) fail(ErrorCode.BAD_PARENT, 'the root cannot be moved', id);
+        draft.get(parentId);
+        for (let at: ObjectId | null = parentId; at !== null; at = draft.get(at).parent) {
+          if (at === id) fail(ErrorCode.BAD_PARENT, `cannot move ${String(id)} into its own subtree`, id);
+        }
+        removeChild(draft.children(from), from, id);
+        const siblings = draft.children(parentId);
+        insertAt(siblings, pending && index === -1 ? siblings.length : index, id);
+        if (!moves.has(id) && !createdSet.has(id)) moves.set(id, prev.objects[id]?.parent ?? null);
+        if (from !== parentId) draft.object(id).parent = parentId;
+        return;
+      }
+      default: {
+        const target = draft.get(op[1]);
+        const type = catalog.byName(target.type);
+        const name = type?.attrNames[op[2]];
+        const spec = type?.specs[op[2]];
+        if (name === undefined || spec === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${target.type} has no attribute #${String(op[2])}`, op[2]);
+        const current = (target.values as Readonly<Record<string, unknown>>)[name];
+        // put, delete, insert, remove, listMove and replace change a dict or list in place: the
+        // batch's own copy of it, made on the first change (an op that would change nothing copies nothing).
+        const inPlace = op[0] !== OP.set && op[0] !== OP.add && isContainer(current) && !changesNothing(current, op);
+        const live = inPlace ? draft.container(op[1], name) : current;
+        // The server checked its own ops; a pending one may meet a state it was not made for.
+        const checked = pending ? checkTopicOp(spec, live, op, name) : op;
+        if (inPlace) applyTopicOp(live, checked);
+        else if (checked[0] === OP.set || checked[0] === OP.add) {
+          // A set keeps a container of its own: later ops of the batch change it in place.
+          const value = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(current, checked);
+          if (!Object.is(value, current)) draft.assign(op[1], name, value);
+        } else if (!isContainer(current)) {
+          // A dict or list op on a value that is neither fails (or does nothing) as it always did.
+          applyTopicOp(current, checked);
+        }
+        if (createdSet.has(op[1])) return;
+        const key = `${String(op[1])}:${name}`;
+        let change = changes.get(key);
+        if (change === undefined) changes.set(key, (change = { id: op[1], attr: name, ops: [] }));
+        change.ops.push(pending ? { op: checked, seq: prev.seq, origin: origins?.[i] ?? SERVER_ORIGIN, pending } : { op, seq: lastSeq ?? firstSeq + i, origin: origins?.[i] ?? SERVER_ORIGIN });
+      }
+    }
   });
+  const state = draft.finish(pending ? prev.seq : (lastSeq ?? firstSeq + ops.length - 1));
 
   const moved: MoveEvent[] = [];
   for (const [id, oldParent] of moves) {

@@ -34,10 +34,15 @@ export interface ObjectState<A extends AttrMap = AttrMap> {
   readonly values: Values<A>;
 }
 
-/** A mirror's whole state: a new root per applied batch (immer, frozen). */
+/** A mirror's whole state: a new root per applied batch, copied on write; frozen but for `objects`. */
 export interface TreeState {
   readonly seq: number;
   readonly root: ObjectId;
+  /**
+   * The objects by id: a fresh shallow copy per batch that changes any (the same record when none
+   * changes), not frozen, as freezing a large record costs far more than copying it. Treat it as
+   * read-only; the ObjectStates in it are frozen.
+   */
   readonly objects: Readonly<Record<ObjectId, ObjectState>>;
 }
 

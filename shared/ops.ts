@@ -165,7 +165,7 @@ export function checkTopicOp(s: AttrSpec, current: unknown, op: TopicOp, attr: s
  * Runs a dict's or list's `validate` on the value a checked op would leave, without copying the
  * container: the op is applied to `current` in place, the validator runs, and the op is undone
  * (whatever the validator does), so the cost is the op twice plus the validator. Two cases copy the
- * container (shallowly, O(size)) instead: a frozen one (an immer state on the client) and a dict
+ * container (shallowly, O(size)) instead: a frozen one (a mirror's state on the client) and a dict
  * `delete` (putting a key back would move it to the end of the key order).
  */
 function validateAfter(rules: AttrRules, current: unknown, op: TopicOp, attr: string): void {
@@ -212,7 +212,7 @@ export function invertTopicOp(current: unknown, op: TopicOp): TopicOp {
 
 /**
  * Applies a checked topic operation. Dicts and lists are changed in place (plain values on the
- * server, immer drafts on the client); the attribute's new value is returned.
+ * server, a batch's working copies on the client); the attribute's new value is returned.
  */
 export function applyTopicOp(current: unknown, op: TopicOp): unknown {
   switch (op[0]) {

@@ -424,7 +424,7 @@ describe('list rules', () => {
     expect(current).toEqual([1, 3, 5]);
   });
 
-  it('does not change a frozen list (an immer state) to validate: it copies it', () => {
+  it('does not change a frozen list (a mirror state) to validate: it copies it', () => {
     const nonEmpty = t.list(t.number(), [], { validate: (l) => l.length > 0 || 'must not be empty' });
     const frozen = Object.freeze([1, 2]);
     expect(checkTopicOp(nonEmpty, frozen, raw(OP.remove, 1, 0, 0, 1), 'l')).toEqual([OP.remove, 1, 0, 0, 1]);
