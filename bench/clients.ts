@@ -1,8 +1,9 @@
 /**
  * The load-client process: `clients.ts <url> <system> <n>` opens n socket.io-client connections
  * (websocket only, one engine each) and replies `ready` once all are subscribed. treesync clients
- * speak the protocol by hand (auth { v, clientId }, `join` after `welcome`, then `b` batches), so
- * the figures are the server's and the wire's, not a mirror's.
+ * speak the protocol by hand (bench/lib/protocol.ts: auth { v, clientId, batches: 'binary' }, `join`
+ * after `welcome`, then binary `b` batches), so the figures are the server's and the wire's, not a
+ * mirror's.
  *
  * Between `mark` and `report` every client counts WebSocket payload bytes and the mutations it
  * receives and checks their continuity; a spread of SAMPLED clients (the first, the last and
@@ -10,9 +11,9 @@
  * mutation's latency: receipt time minus the timestamp the server put in the value.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, Op, ServerToClientEvents } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import { FANOUT_TREE, OBJECTS, SYSTEMS, isTreesync, now, type System } from './lib/model.js';
+import { onBatch, protocolAuth, type ProtocolSocket } from './lib/protocol.js';
 import { Sampling, inBatches, samplingCommands, spread } from './lib/sampling.js';
 import { onWireMessage } from './lib/wire.js';
 
@@ -42,7 +43,7 @@ function connect(i: number): Promise<void> {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
-    auth: treesync ? { v: 1, clientId: `load-${i}` } : {},
+    auth: treesync ? protocolAuth(`load-${i}`) : {},
   });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
@@ -52,7 +53,7 @@ function connect(i: number): Promise<void> {
       if (!treesync) resolve();
     });
     if (treesync) {
-      const ts = socket as Socket<ServerToClientEvents, ClientToServerEvents>;
+      const ts = socket as ProtocolSocket;
       let next = 0;
       ts.on('welcome', () => ts.emit('join', { tree: FANOUT_TREE }));
       ts.on('joined', (msg) => {
@@ -60,10 +61,10 @@ function connect(i: number): Promise<void> {
         resolve();
       });
       ts.on('error', (e) => reject(new Error(`${e.code}: ${e.message}`)));
-      ts.on('b', (_ref: number, firstSeq: number, ops: readonly Op[]) => {
+      onBatch(ts, ({ firstSeq, lastSeq, ops }) => {
         const at = now();
         if (firstSeq !== next) sampling.gaps++;
-        next = firstSeq + ops.length;
+        next = lastSeq + 1;
         for (const op of ops) receive(i, op[3], at);
       });
     } else {

@@ -2,50 +2,64 @@
  * `npm run bench:peers`: treesync against Colyseus, ShareDB and raw socket.io on the shared model
  * of bench/peers/model.ts, in one bounded run.
  *
- * For each system with both scripts present (bench/peers/<system>-server.ts and -clients.ts):
+ * For each system with both scripts present (bench/peers/<system>-server.ts and -clients.ts),
+ * every variant, a server process (core 0) and a load-client process (core 1) per row:
  * - W1 fan-out, M=1,000 objects, N ∈ {50, 200} clients, 1,000 mutations/s (and 5,000 unless
- *   quick), every variant: a server process (core 0) and a load-client process (core 1); after a
- *   warm-up both measure one window;
- * - W3 join of M=10,000 objects (and 100,000 unless quick), 1 and 50 clients at once, every variant.
+ *   quick): after a warm-up both measure one window;
+ * - W3 join of M=10,000 objects (and 100,000 unless quick), 1 and 50 clients at once;
+ * - W2 client writes: 20 writers, 10 writes/s each, every 20th refused by the server;
+ * - W4 reconnect: 50 clients drop at once under 1,000 mutations/s and come back;
+ * - W5 filtered views: W1 at N=200, 1,000/s, each client seeing one group of 10.
  * A script answering `unsupported` skips that row, a failing or silent one fails it (every wait
- * is bounded and the children are killed), and the run goes on. The rows at 1,000/s come first,
- * then the joins (which leave time for 5,000/s at N=200), then 5,000/s (N=200 first); a row that
- * would pass the time budget is not run, and a join row whose time, extrapolated from the smaller
- * M, passes its cap (30 s at 10,000 objects, 90 s at 100,000) is not run either: the report says
- * which and why.
+ * is bounded and the children are killed), and the run goes on. Rows run in the order that
+ * matters most: W1 at 1,000/s, W3, W2, W4, W5, then W1 at 5,000/s (N=200 first); a row that would
+ * pass the time budget is not run, and a join row whose time, extrapolated from the smaller M,
+ * passes its cap (30 s at 10,000 objects, 90 s at 100,000) or would eat the time W2, W4 and W5
+ * need is not run either: the report says which and why.
  * Writes bench/results/peers.md and bench/results/peers.svg.
  *
- * Environment: PEERS_SECONDS (W1 window, default 6; 2 when quick), PEERS_QUICK=1 (a short smoke
- * run), PEERS_SYSTEMS (default all: treesync,colyseus,sharedb,socketio), PEERS_BUDGET_SECONDS (the
- * whole run, default 540), PEERS_MIRRORS (treesync SyncClient mirrors among the W1 clients;
- * default 5 batched, 0 unbatched), BENCH_PIN=0 (no taskset).
+ * Environment: PEERS_SECONDS (W1 and W5 window, default 6; 2 when quick), PEERS_QUICK=1 (a short
+ * run of everything: 1,000/s only, smaller joins, W2 for 3 s, W4 offline 2 s), PEERS_SYSTEMS
+ * (default all: treesync,colyseus,sharedb,socketio), PEERS_WORKLOADS (default w1,w2,w3,w4,w5),
+ * PEERS_BUDGET_SECONDS (the whole run, default 900), PEERS_MIRRORS (treesync SyncClient mirrors
+ * among the W1 clients; default 5 batched, 0 unbatched), BENCH_PIN=0 (no taskset).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Child, measureWindow, type Reply } from './lib/child.js';
-import { PEERS, W1, W3, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra } from './peers/model.js';
+import { PEERS, W1, W2, W3, W4, W5, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
 import { fmt } from './lib/report.js';
 import { RESULTS_DIR, runMain } from './lib/run.js';
-import { renderMarkdown, renderSvg, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
+import { renderMarkdown, renderSvg, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
+import type { W2Run, W4Run, W5Run } from './peers/report-workloads.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
 const QUICK = env('PEERS_QUICK', '0') === '1';
 const SECONDS = Number(env('PEERS_SECONDS', QUICK ? '2' : '6'));
 const WARMUP = Math.min(1, Math.max(0.5, SECONDS / 4));
-const BUDGET_MS = Number(env('PEERS_BUDGET_SECONDS', '540')) * 1000;
+const BUDGET_MS = Number(env('PEERS_BUDGET_SECONDS', '900')) * 1000;
 const RATES = QUICK ? [W1.rates[0]] : [...W1.rates];
 const JOIN_OBJECTS = QUICK ? [W3.objects[0]] : [...W3.objects];
+/** W2 seconds of writing and W4 seconds offline (shorter when quick). */
+const W2_SECONDS = QUICK ? 3 : W2.seconds;
+const W4_OFFLINE = QUICK ? 2 : W4.offlineSeconds;
 /** Timed join rounds by M and parallel clients (each script adds an untimed warm-up round). */
 const joinRounds = (objects: number, parallel: number): number => (parallel > 1 ? (objects > 10_000 ? 1 : 2) : QUICK || objects > 10_000 ? 3 : 5);
 /** treesync first, then its peers, then the floor: what the budget cuts is the least needed. */
 const SYSTEMS: readonly Peer[] = ['treesync', 'colyseus', 'sharedb', 'socketio'];
-const CHOSEN = env('PEERS_SYSTEMS', SYSTEMS.join(','))
-  .split(',')
-  .map((s) => s.trim())
-  .filter((s) => s !== '');
-for (const s of CHOSEN) if (!(SYSTEMS as readonly string[]).includes(s)) throw new Error(`unknown system ${s}; one of ${SYSTEMS.join(', ')}`);
+const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'] as const;
+const list = (name: string, all: readonly string[]): string[] => {
+  const chosen = env(name, all.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const s of chosen) if (!all.includes(s)) throw new Error(`${name}: unknown ${s}; one of ${all.join(', ')}`);
+  return chosen;
+};
+const CHOSEN = list('PEERS_SYSTEMS', SYSTEMS);
+const RUN = new Set(list('PEERS_WORKLOADS', WORKLOADS));
 
 const t0 = Date.now();
 const log = (msg: string): void => void process.stderr.write(`[${Math.round((Date.now() - t0) / 1000)} s] ${msg}\n`);
@@ -71,42 +85,90 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 type ServerW1 = ServerReport & W1ServerExtra & Reply;
 type ClientsW1 = ClientsReport & Reply;
 
-async function w1(system: Peer, variant: string, n: number, rate: number): Promise<W1Run> {
-  const base = { system, variant, n, rate };
-  if (left() < (SECONDS + WARMUP + 10) * 1000) return { ...base, status: 'not run', why: 'time budget (PEERS_BUDGET_SECONDS)' };
-  log(`W1 ${system}/${variant}: N=${n}, ${rate}/s, ${SECONDS} s ...`);
-  const server = peerChild(`${system}-server.ts`, ['w1', variant, String(W1.objects), String(rate)], 0);
+/** How a row of a server and a load-client process came out: measured (with what `body` returned), or why not. */
+type Ran<T> = ({ readonly status: 'ok' } & T) | { readonly status: Exclude<Status, 'ok'>; readonly why: string };
+
+/** Rough wall seconds of one row by workload, beyond its measured seconds: start-up, joins, reports. */
+const need = { w1: SECONDS + WARMUP + 10, w2: W2_SECONDS + 15, w4: W4_OFFLINE + 20, w5: SECONDS + WARMUP + 10 } as const;
+
+/**
+ * One row: the system's server with `serverArgs` until `ready` (its port), then its load clients
+ * with `clientArgs(port)` until `ready`; then `body` measures. `unsupported` from either skips the
+ * row; a failure or a timeout fails it; both children are stopped in the end.
+ */
+async function pair<T extends object>(label: string, system: Peer, seconds: number, serverArgs: readonly string[], clientArgs: (port: string) => string[], body: (server: Child, clients: Child) => Promise<T>): Promise<Ran<T>> {
+  if (left() < seconds * 1000) return { status: 'not run', why: 'time budget (PEERS_BUDGET_SECONDS)' };
+  log(`${label} ...`);
+  const server = peerChild(`${system}-server.ts`, serverArgs, 0);
   let clients: Child | undefined;
   try {
     const ready = await server.next(['ready', 'unsupported'], bounded(60_000));
-    if (ready.type === 'unsupported') return { ...base, status: 'unsupported', why: String(ready['why']) };
-    clients = peerChild(`${system}-clients.ts`, ['w1', variant, String(ready['port']), String(n)], 1);
+    if (ready.type === 'unsupported') return { status: 'unsupported', why: String(ready['why']) };
+    clients = peerChild(`${system}-clients.ts`, clientArgs(String(ready['port'])), 1);
     const joined = await clients.next(['ready', 'unsupported'], bounded(90_000));
-    if (joined.type === 'unsupported') return { ...base, status: 'unsupported', why: String(joined['why']) };
-    // What is in flight when the server stops (a 50 ms batch, a patch interval) arrives before the clients report.
-    const window = await measureWindow<ServerW1, ClientsW1>(server, clients, { warmup: WARMUP, seconds: SECONDS, serverTimeoutMs: () => bounded(30_000), clientsTimeoutMs: () => bounded(20_000) });
-    return { ...base, status: 'ok', server: window.server, clients: window.clients };
+    if (joined.type === 'unsupported') return { status: 'unsupported', why: String(joined['why']) };
+    return { status: 'ok', ...(await body(server, clients)) };
   } catch (error) {
     log(`  failed: ${message(error)}`);
-    return { ...base, status: 'failed', why: firstLine(message(error)) };
+    return { status: 'failed', why: firstLine(message(error)) };
   } finally {
     await Promise.all([server.stop(), clients?.stop()]);
   }
 }
 
+/** A fan-out window (W1, W5): warm-up, then one window measured on both sides. */
+async function window<C extends Reply>(server: Child, clients: Child): Promise<{ server: ServerW1; clients: C }> {
+  // What is in flight when the server stops (a 50 ms batch, a patch interval) arrives before the clients report.
+  return measureWindow<ServerW1, C>(server, clients, { warmup: WARMUP, seconds: SECONDS, serverTimeoutMs: () => bounded(30_000), clientsTimeoutMs: () => bounded(20_000) });
+}
+
+async function w1(system: Peer, variant: string, n: number, rate: number): Promise<W1Run> {
+  const args = (port: string): string[] => ['w1', variant, port, String(n)];
+  const ran = await pair(`W1 ${system}/${variant}: N=${n}, ${rate}/s, ${SECONDS} s`, system, need.w1, ['w1', variant, String(W1.objects), String(rate)], args, (s, c) => window<ClientsW1>(s, c));
+  return { system, variant, n, rate, ...ran };
+}
+
+async function w2(system: Peer, variant: string): Promise<W2Run> {
+  const sizes = { writers: W2.writers, perSecond: W2.perSecond, seconds: W2_SECONDS };
+  const args = (port: string): string[] => ['w2', variant, port, String(sizes.writers), String(sizes.perSecond), String(sizes.seconds)];
+  const ran = await pair(`W2 ${system}/${variant}: ${sizes.writers} writers × ${sizes.perSecond}/s, ${sizes.seconds} s`, system, need.w2, ['w2', variant, String(W2.objects)], args, async (server, clients) => {
+    server.send({ cmd: 'mark' });
+    clients.send({ cmd: 'start' });
+    const report = await clients.next<W2Report & Reply>('report', bounded((sizes.seconds + 15) * 1000));
+    server.send({ cmd: 'stop' });
+    return { clients: report, server: await server.next<ServerReport & Reply>('report', bounded(15_000)) };
+  });
+  return { system, variant, ...sizes, ...ran };
+}
+
+async function w4(system: Peer, variant: string): Promise<W4Run> {
+  const args = (port: string): string[] => ['w4', variant, port, String(W4.clients), String(W4_OFFLINE)];
+  const label = `W4 ${system}/${variant}: ${W4.clients} clients away ${W4_OFFLINE} s under ${W4.rate}/s`;
+  const ran = await pair(label, system, need.w4, ['w4', variant, String(W4.objects), String(W4.rate)], args, async (server, clients) => {
+    server.send({ cmd: 'start' });
+    server.send({ cmd: 'mark' });
+    clients.send({ cmd: 'start' });
+    const report = await clients.next<W4Report & Reply>('report', bounded(45_000));
+    server.send({ cmd: 'stop' });
+    return { clients: report, server: await server.next<ServerReport & Reply>('report', bounded(15_000)) };
+  });
+  return { system, variant, n: W4.clients, offlineSeconds: W4_OFFLINE, ...ran };
+}
+
+async function w5(system: Peer, variant: string): Promise<W5Run> {
+  const args = (port: string): string[] => ['w5', variant, port, String(W5.clients), String(W5.groups)];
+  const label = `W5 ${system}/${variant}: N=${W5.clients} in ${W5.groups} groups, ${W5.rate}/s, ${SECONDS} s`;
+  const ran = await pair(label, system, need.w5, ['w5', variant, String(W5.objects), String(W5.rate), String(W5.groups)], args, (s, c) => window<ClientsW1 & W5ClientsExtra>(s, c));
+  return { system, variant, n: W5.clients, rate: W5.rate, groups: W5.groups, ...ran };
+}
+
 /** The longest one W3 client process may take, by M: a join row that would take longer is not run. */
 const joinCapMs = (objects: number): number => (objects > 10_000 ? 90_000 : 30_000);
 
-/** Wall seconds of the W1 runs so far. */
-const w1Walls: number[] = [];
-/** W1 rows after the joins that the joins must leave time for (the heavier rate at the largest N). */
-let w1Reserved = 0;
-/** What the joins may spend, in ms: the budget left less the time the reserved W1 rows will take. */
-function joinsLeft(): number {
-  const each = w1Walls.length > 0 ? w1Walls.reduce((a, b) => a + b, 0) / w1Walls.length : SECONDS + WARMUP + 5;
-  return left() - w1Reserved * each * 1000;
-}
-
+/** What the rows after the joins need (W2, W4, W5), in ms: the joins leave it to them. */
+let reservedMs = 0;
+/** What the joins may spend, in ms. */
+const joinsLeft = (): number => left() - reservedMs;
 /** One W3 row, with the wall time its client process took (to extrapolate to a larger M). */
 type W3Row = W3Run & { readonly wallSeconds?: number };
 
@@ -187,6 +249,13 @@ function version(name: string): string | undefined {
   }
 }
 
+/** Each chosen system's every variant, in order: the row `run` makes of it. */
+async function each<R>(systems: readonly Peer[], run: (system: Peer, variant: string) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const system of systems) for (const variant of PEERS[system]) out.push(await run(system, variant));
+  return out;
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   const loadBefore = loadavg();
@@ -198,32 +267,27 @@ async function main(): Promise<void> {
   });
   for (const s of systems) if (!s.ran) log(`${s.system}: skipped, ${s.why ?? ''}`);
   const present = systems.filter((s) => s.ran).map((s) => s.system);
+  const variants = present.reduce((n, system) => n + PEERS[system].length, 0);
 
   const w1Runs: W1Run[] = [];
   const w3Runs: W3Row[] = [];
-  const variants = present.reduce((n, system) => n + PEERS[system].length, 0);
   const fanout = async (rate: number, ns: readonly number[]): Promise<void> => {
-    for (const n of ns) {
-      for (const system of present) {
-        for (const variant of PEERS[system]) {
-          const started = Date.now();
-          const run = await w1(system, variant, n, rate);
-          if (run.status === 'ok') w1Walls.push((Date.now() - started) / 1000);
-          w1Runs.push(run);
-        }
-      }
-    }
+    for (const n of ns) w1Runs.push(...(await each(present, (system, variant) => w1(system, variant, n, rate))));
   };
-  // The rows the targets read first (W1 at 1,000/s), then the joins, leaving time for the heavier
-  // rate at N=200, then that rate, N=200 first: what the budget cuts comes last.
+  // The rows the targets read first (W1 at 1,000/s), then the joins, leaving time for W2, W4 and
+  // W5, then those, then the heavier rate, N=200 first: what the budget cuts comes last.
   const [first, ...more] = RATES;
-  if (first !== undefined) await fanout(first, W1.clients);
-  w1Reserved = more.length * variants;
-  for (const objects of JOIN_OBJECTS) for (const system of present) for (const variant of PEERS[system]) w3Runs.push(...(await w3(system, variant, objects, w3Runs)));
-  w1Reserved = 0;
-  for (const rate of more) await fanout(rate, [...W1.clients].reverse());
+  if (RUN.has('w1') && first !== undefined) await fanout(first, W1.clients);
+  reservedMs = (['w2', 'w4', 'w5'] as const).reduce((ms, w) => ms + (RUN.has(w) ? need[w] * variants * 1000 : 0), 0);
+  if (RUN.has('w3')) for (const objects of JOIN_OBJECTS) w3Runs.push(...(await each(present, (system, variant) => w3(system, variant, objects, w3Runs))).flat());
+  reservedMs = 0;
+  const w2Runs = RUN.has('w2') ? await each(present, w2) : [];
+  const w4Runs = RUN.has('w4') ? await each(present, w4) : [];
+  const w5Runs = RUN.has('w5') ? await each(present, w5) : [];
+  if (RUN.has('w1')) for (const rate of more) await fanout(rate, [...W1.clients].reverse());
 
   const cpu = cpus();
+  const all = [...w1Runs, ...w3Runs, ...w2Runs, ...w4Runs, ...w5Runs];
   const input = {
     started,
     elapsedSeconds: (Date.now() - t0) / 1000,
@@ -242,14 +306,18 @@ async function main(): Promise<void> {
     ),
     systems: systems.map((s) => {
       if (!s.ran) return s;
-      const rows = [...w1Runs, ...w3Runs].filter((r) => r.system === s.system);
+      const rows = all.filter((r) => r.system === s.system);
       // A system whose every row answered `unsupported` or failed is reported as skipped.
       if (rows.length > 0 && rows.every((r) => r.status === 'unsupported')) return { system: s.system, ran: false, why: `every workload answered unsupported (${rows[0]?.why ?? ''})` };
       if (rows.length > 0 && rows.every((r) => r.status === 'failed')) return { system: s.system, ran: false, why: `every row failed (${rows[0]?.why ?? ''})` };
       return s;
     }),
+    workloads: [...RUN],
     w1: w1Runs,
+    w2: w2Runs,
     w3: w3Runs,
+    w4: w4Runs,
+    w5: w5Runs,
     objects: W1.objects,
   };
   const md = renderMarkdown(input);

@@ -26,10 +26,11 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { SyncClient, type Mirror } from '../client/index.js';
-import { OP, PROTOCOL_VERSION, type ClientToServerEvents, type Op, type ServerToClientEvents } from '../shared/index.js';
+import { OP, PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import { now } from './lib/model.js';
 import { PROFILING, startProfile } from './lib/profile.js';
+import { batchOf } from './lib/protocol.js';
 import { Sampling, inBatches, spread } from './lib/sampling.js';
 import { CASES, CASE_INFO, GROUPS, VALUE_ATTR, VIS_TREE, VIS_TYPES, groupOfClient, team, type Case, type Layout, type Truth, type VisClientsReport } from './lib/visibility-model.js';
 import { Replay } from './lib/visibility-replay.js';
@@ -110,11 +111,11 @@ function onJoined(w: Watched, raw: unknown): void {
 }
 
 function onBatch(w: Watched, args: readonly unknown[], at: number): void {
-  const [, firstSeq, rawOps, , lastSeq] = args;
-  if (typeof firstSeq !== 'number' || !Array.isArray(rawOps)) return;
-  const ops = rawOps as readonly Op[];
+  // JSON or binary (a SyncClient that asks for binary batches): the same arguments once decoded.
+  const { firstSeq, ops, lastSeq } = batchOf(args);
+  if (typeof firstSeq !== 'number') return;
   if (firstSeq !== w.next) gaps++;
-  w.next = (typeof lastSeq === 'number' ? lastSeq : firstSeq + ops.length - 1) + 1;
+  w.next = lastSeq + 1;
   if (sampling.measuring) {
     batches++;
     sampling.receive(w.i, ops.length);

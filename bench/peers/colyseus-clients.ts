@@ -1,7 +1,8 @@
 /**
  * The Colyseus 0.18 peer's load clients (contract: bench/peers/model.ts), each an @colyseus/sdk
- * `Client` doing `joinOrCreate(ROOM, {}, PeerState)` (HTTP matchmake request, then the room's
- * WebSocket) and decoding the state into colyseus-schema.ts's classes:
+ * `Client` doing `joinOrCreate(ROOM, options, PeerState)` (colyseus-sdk.ts: HTTP matchmake
+ * request, then the room's WebSocket, counting its payload bytes) and decoding the state into
+ * colyseus-schema.ts's classes:
  * - `colyseus-clients.ts w1 <variant> <port> <N>`: N clients, joined ten at a time; `ready` once
  *   every client decoded the full state. Between `mark` and `report` each client counts WebSocket
  *   payload bytes and messages, and the `value` changes it is told of (`Callbacks.listen(object,
@@ -12,11 +13,12 @@
  *   slowest client has decoded the full state of M objects. A first, untimed join of one client
  *   tells M and warms up (the decoder, and the server's full-state encoding); rounds that would
  *   decode more than MAX_DECODED objects at once are not run, and the result says why.
- *
- * Bytes: a Client subclass makes its rooms a Room subclass whose `onMessageCallback` (the SDK's
- * WebSocket `onmessage`; binaryType 'arraybuffer', so `event.data.byteLength` is the payload as
- * it came off the wire, without frame headers) counts each message before decoding it. The HTTP
- * matchmake request and response of a join are not counted (their time is).
+ * - `colyseus-clients.ts w5 <variant> <port> <N> <groups>`: as W1, client i joining with the
+ *   options `{ group: i % groups }` (the server's StateView of that group); it also counts the
+ *   objects it holds outside its group, and the values it is told of for them (violations), and
+ *   replies the median of the objects a client holds. Gaps follow the group's own sequence
+ *   (g, g + groups, ...).
+ * - `w2` and `w4`: colyseus-w2-clients.ts and colyseus-w4-clients.ts.
  *
  * Delivery: a Colyseus patch carries the latest value of each changed field, so a value
  * overwritten between two patches is never sent. `mutations` counts the values a client was told
@@ -26,63 +28,15 @@
  * give the order the server made them in (k % M, k % M + 1, ...); a value never sent breaks it.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { Callbacks, Client, Room } from '@colyseus/sdk';
 import { fatal, onCommand, reply } from '../lib/child.js';
 import { Sampling, inBatches, samplingCommands, spread } from '../lib/sampling.js';
-import { ROOM, PeerState } from './colyseus-schema.js';
-import { PEERS, now, type Command, type JoinResult } from './model.js';
+import { CountingClient, listenValues, type CountingRoom } from './colyseus-sdk.js';
+import { w2 } from './colyseus-w2-clients.js';
+import { w4 } from './colyseus-w4-clients.js';
+import { PEERS, median, type Command, type JoinResult, type W5ClientsExtra } from './model.js';
 
-/** A room that reports each WebSocket message's payload size and receipt time before decoding it. */
-class CountingRoom extends Room<unknown, PeerState> {
-  onFrame: ((bytes: number, at: number) => void) | undefined;
-  /** The receipt time of the message being decoded (`now()`). */
-  at = 0;
-  /** Resolves once the first full state (ROOM_STATE) is decoded. */
-  readonly stateReady: Promise<void>;
-
-  constructor(name: string) {
-    super(name, PeerState);
-    this.stateReady = new Promise((resolve, reject) => {
-      this.onStateChange.once(() => resolve());
-      this.onDrop.once((code, reason) => reject(new Error(`the server dropped a client before its full state (${code} ${reason ?? ''})`)));
-    });
-  }
-
-  /** Called after each WebSocket message is decoded (and its callbacks ran). */
-  onDecoded: (() => void) | undefined;
-
-  protected override onMessageCallback(event: MessageEvent): void {
-    this.at = now();
-    this.onFrame?.((event.data as ArrayBuffer).byteLength, this.at);
-    super.onMessageCallback(event);
-    this.onDecoded?.();
-  }
-}
-
-class CountingClient extends Client {
-  #bytes: (bytes: number, at: number) => void;
-
-  constructor(url: string, onBytes: (bytes: number, at: number) => void) {
-    super(url);
-    this.#bytes = onBytes;
-  }
-
-  protected override createRoom<T>(roomName: string): Room<unknown, T> {
-    const room = new CountingRoom(roomName);
-    room.onFrame = this.#bytes;
-    return room as unknown as Room<unknown, T>;
-  }
-
-  /** Joins the bench room; resolves once the full state is decoded. */
-  async joinState(): Promise<CountingRoom> {
-    const room = await this.joinOrCreate(ROOM, {}, PeerState);
-    if (!(room instanceof CountingRoom)) throw new Error('joinOrCreate did not return the counting room');
-    await room.stateReady;
-    return room;
-  }
-}
-
-async function w1(port: number, n: number): Promise<void> {
+/** W1 (`groups` 0: every client holds every object) and W5 (client i joins group i % groups). */
+async function fanOut(port: number, n: number, groups = 0): Promise<void> {
   // Commands before `ready` are none but `exit`; the handler is set once the clients are in.
   let handle: (cmd: Command['cmd']) => void = () => undefined;
   onCommand((cmd) => handle(cmd));
@@ -91,13 +45,25 @@ async function w1(port: number, n: number): Promise<void> {
   const sampling = new Sampling(n);
   const rooms: CountingRoom[] = [];
   let objects = -1;
+  let violations = 0;
 
   async function connect(i: number): Promise<void> {
-    const room = await new CountingClient(url, sampling.count).joinState();
+    const group = groups > 0 ? i % groups : 0;
+    const room = await new CountingClient(url, sampling.count).joinState(groups > 0 ? { group } : {});
     rooms[i] = room;
     const size = room.state.objects.size;
-    if (objects >= 0 && size !== objects) throw new Error(`client ${i} holds ${size} objects, client 0 ${objects}`);
+    if (groups === 0 && objects >= 0 && size !== objects) throw new Error(`client ${i} holds ${size} objects, client 0 ${objects}`);
     objects = size;
+    // The object after `last` in the order the server mutates them: the next index (of the
+    // group, with W5) up to the last held, then the first again.
+    const step = Math.max(1, groups);
+    let limit = 0;
+    room.state.objects.forEach((_, key) => {
+      const index = Number(key);
+      limit = Math.max(limit, index + 1);
+      if (index % step !== group) violations++;
+    });
+    const next = (last: number): number => (last + step < limit ? last + step : group);
     const isSampled = sampled.has(i);
     // The (value, object) pairs of the message being decoded, checked in value order after it.
     let batch: [value: number, object: number][] = [];
@@ -106,25 +72,17 @@ async function w1(port: number, n: number): Promise<void> {
       if (batch.length === 0) return;
       if (batch.length > 1) batch.sort((a, b) => a[0] - b[0]);
       for (const [, object] of batch) {
-        if (sampling.measuring && lastObject >= 0 && object !== (lastObject + 1) % size) sampling.gaps++;
+        if (sampling.measuring && lastObject >= 0 && object !== next(lastObject)) sampling.gaps++;
         lastObject = object;
       }
       batch = [];
     };
-    const callbacks = Callbacks.get(room);
-    room.state.objects.forEach((object, key) => {
-      const index = Number(key);
-      callbacks.listen(
-        object,
-        'value',
-        (value) => {
-          batch.push([value, index]);
-          if (!sampling.measuring) return;
-          sampling.receive(i);
-          if (isSampled) sampling.sample(room.at - value);
-        },
-        false,
-      );
+    listenValues(room, (index, value) => {
+      if (index % step !== group) violations++;
+      batch.push([value, index]);
+      if (!sampling.measuring) return;
+      sampling.receive(i);
+      if (isSampled) sampling.sample(room.at - value);
     });
   }
 
@@ -139,9 +97,10 @@ async function w1(port: number, n: number): Promise<void> {
       gc.maxMs = Math.max(gc.maxMs, entry.duration);
     }
   }).observe({ entryTypes: ['gc'] });
+  const view = (): W5ClientsExtra => ({ violations, heldMedian: median(rooms.map((room) => room.state.objects.size)) });
   handle = samplingCommands(sampling, {
     onMark: () => (gc.ms = gc.maxMs = 0),
-    extra: (window) => ({ objects, gcShare: gc.ms / (window.seconds * 1000), gcMaxMs: gc.maxMs }),
+    extra: (window) => ({ ...(groups > 0 ? view() : { objects }), gcShare: gc.ms / (window.seconds * 1000), gcMaxMs: gc.maxMs }),
   });
   reply({ type: 'ready' });
 }
@@ -199,11 +158,17 @@ async function joinRound(url: string, parallel: number): Promise<{ ms: number; b
   return { ms, bytes: roundBytes / parallel, objects };
 }
 
+const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'];
 const [workload = '', variant = '', portArg = '', ...rest] = process.argv.slice(2);
 const variants: readonly string[] = PEERS.colyseus;
-if (workload !== 'w1' && workload !== 'w3') {
+const port = Number(portArg);
+const [a = NaN, b = NaN, c = NaN] = rest.map(Number);
+if (!WORKLOADS.includes(workload)) {
   onCommand(() => undefined);
-  reply({ type: 'unsupported', why: `colyseus-clients.ts: no workload ${workload} (w1, w3)` });
+  reply({ type: 'unsupported', why: `colyseus-clients.ts: no workload ${workload} (${WORKLOADS.join(', ')})` });
 } else if (!variants.includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${variants.join(', ')}`));
-else if (workload === 'w1') w1(Number(portArg), Number(rest[0] ?? '1')).catch(fatal);
-else w3(variant, Number(portArg), Number(rest[0] ?? '1'), Number(rest[1] ?? '3')).catch(fatal);
+else if (workload === 'w1') fanOut(port, rest.length > 0 ? a : 1).catch(fatal);
+else if (workload === 'w2') w2(port, a, b, c).catch(fatal);
+else if (workload === 'w3') w3(variant, port, rest.length > 0 ? a : 1, rest.length > 1 ? b : 3).catch(fatal);
+else if (workload === 'w4') w4(port, a, b).catch(fatal);
+else fanOut(port, a, b).catch(fatal);

@@ -46,5 +46,24 @@ export function createObject(i: number): PeerObject {
   return object;
 }
 
+/** W2's write (`room.request('set', ...)`): set `value` of object `k`. */
+export interface SetMessage {
+  readonly k: number;
+  readonly value: number;
+}
+
 /** The room name the server defines and the clients join. */
 export const ROOM = 'peers';
+
+/**
+ * W5's room state: the same objects, in a map tagged `.view()`: each of its items reaches only
+ * the clients whose StateView it was added to (`view.add(object)`); the objects' own fields are
+ * not tagged, so an object in a view is sent whole. A client decodes it into PeerState as well
+ * (`.view()` only changes what the server encodes, not the wire types).
+ */
+export const FilteredState = schema(
+  {
+    objects: t.map(PeerObject).view(),
+  },
+  'FilteredState',
+);

@@ -1,35 +1,28 @@
 /**
- * The report of `npm run bench:peers`: bench/results/peers.md (a table per workload, the targets,
- * what was not measured) and bench/results/peers.svg (server CPU per mutation and p99 per system
- * at N=200, 1,000 mutations/s), both as plain text built here.
+ * The report of `npm run bench:peers`: bench/results/peers.md (a table per workload, the targets)
+ * and bench/results/peers.svg (server CPU per mutation and p99 per system at N=200, 1,000
+ * mutations/s), both as plain text built here. The tables of W2, W4 and W5 are in
+ * report-workloads.ts.
  */
 import { fmt } from '../lib/report.js';
 import { PEERS, median, type ClientsReport, type JoinResult, type Peer, type ServerReport, type W1ServerExtra } from './model.js';
+import { LABEL, n0, order, pct, renderW2, renderW4, renderW5, table, type Row, type W2Run, type W4Run, type W5Run } from './report-workloads.js';
 
-/** How a row came out. */
-export type Status = 'ok' | 'unsupported' | 'failed' | 'not run';
+export type { Status } from './report-workloads.js';
 
 /** One W1 fan-out run. */
-export interface W1Run {
-  readonly system: Peer;
-  readonly variant: string;
+export interface W1Run extends Row {
   readonly n: number;
   readonly rate: number;
-  readonly status: Status;
-  readonly why?: string;
   readonly server?: ServerReport & Partial<W1ServerExtra>;
   readonly clients?: ClientsReport & { readonly [key: string]: unknown };
 }
 
 /** One W3 join run: a server of `objects` objects, `parallel` clients per round. */
-export interface W3Run {
-  readonly system: Peer;
-  readonly variant: string;
+export interface W3Run extends Row {
   readonly objects: number;
   readonly parallel: number;
   readonly rounds: number;
-  readonly status: Status;
-  readonly why?: string;
   /** The system's join paths; the first is its headline (what its client library gives an application). */
   readonly results?: readonly JoinResult[];
   /** Server heap per object, when the server reported it. */
@@ -57,8 +50,13 @@ export interface PeersInput {
   /** Package versions, read from their package.json. */
   readonly versions: Readonly<Record<string, string>>;
   readonly systems: readonly SystemStatus[];
+  /** The workloads chosen (PEERS_WORKLOADS). */
+  readonly workloads: readonly string[];
   readonly w1: readonly W1Run[];
+  readonly w2: readonly W2Run[];
   readonly w3: readonly W3Run[];
+  readonly w4: readonly W4Run[];
+  readonly w5: readonly W5Run[];
   readonly objects: number;
 }
 
@@ -78,13 +76,7 @@ export interface W1Figures {
   readonly complete: boolean;
 }
 
-const ORDER: readonly Peer[] = ['treesync', 'colyseus', 'sharedb', 'socketio'];
-const LABEL: Readonly<Record<Peer, string>> = { treesync: 'treesync', colyseus: 'Colyseus', sharedb: 'ShareDB', socketio: 'socket.io (raw)' };
 const COLOR: Readonly<Record<Peer, string>> = { treesync: '#2b7a3d', colyseus: '#7a4bb0', sharedb: '#c0601a', socketio: '#777777' };
-
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${fmt(x * 100)}%` : '—';
-}
 
 /** The figures of a W1 run, undefined unless it was measured. */
 export function w1Figures(run: W1Run): W1Figures | undefined {
@@ -118,19 +110,6 @@ export function w1Figures(run: W1Run): W1Figures | undefined {
     notes,
     complete: clients.gaps === 0 && delivered >= 0.99,
   };
-}
-
-function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const line = (cells: readonly string[]): string => `| ${cells.map((c) => c.replaceAll('|', '\\|').replaceAll('\n', ' ')).join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)];
-}
-
-function order(system: Peer, variant: string): number {
-  return ORDER.indexOf(system) * 10 + (PEERS[system] as readonly string[]).indexOf(variant);
-}
-
-function n0(x: number): string {
-  return x.toLocaleString('en-US');
 }
 
 /** The headline result of a W3 run (its first path), when it was timed. */
@@ -226,14 +205,15 @@ export function renderMarkdown(input: PeersInput): string {
       input.systems.map((s) => [LABEL[s.system], PEERS[s.system].join(', '), s.ran ? 'measured' : `**skipped**: ${s.why ?? ''}`]),
     ),
   ];
-  const late = [...input.w1, ...input.w3].filter((r) => r.status === 'not run' && (r.why ?? '').startsWith('time budget')).length;
+  const rows: readonly Row[] = [...input.w1, ...input.w3, ...input.w2, ...input.w4, ...input.w5];
+  const late = rows.filter((r) => r.status === 'not run' && (r.why ?? '').startsWith('time budget')).length;
   if (late > 0) {
     out.push(
       '',
-      `**${late} rows were not run for the time budget** (PEERS_BUDGET_SECONDS, default 540 s so that the whole run stays under 10 minutes): run fewer systems (PEERS_SYSTEMS) or give it a larger budget (PEERS_BUDGET_SECONDS).`,
+      `**${late} rows were not run for the time budget** (PEERS_BUDGET_SECONDS, default 900 s so that the whole run stays under 16 minutes): run fewer systems (PEERS_SYSTEMS) or workloads (PEERS_WORKLOADS), or give it a larger budget (PEERS_BUDGET_SECONDS).`,
     );
   }
-  const skipped = [...input.w1, ...input.w3].filter((r) => r.status === 'unsupported' && input.systems.some((s) => s.system === r.system && s.ran));
+  const skipped = rows.filter((r) => r.status === 'unsupported' && input.systems.some((s) => s.system === r.system && s.ran));
   const unsupported = [...new Set(skipped.map((r) => `${LABEL[r.system]}/${r.variant}: ${r.why ?? ''}`))];
   if (unsupported.length > 0) out.push('', 'Answered `unsupported`:', '', ...unsupported.map((u) => `- ${u}`));
 
@@ -293,6 +273,13 @@ export function renderMarkdown(input: PeersInput): string {
   }
   out.push(...table(['system', 'variant', 'M', 'parallel', 'path', 'median ms', 'min ms', 'max ms', 'rounds', 'objects', 'payload bytes/client', 'server heap B/object', 'note'], w3rows));
 
+  const section = (name: string, title: string, body: () => string[]): void => {
+    out.push('', `## ${title}`, '', ...(input.workloads.includes(name) ? body() : ['Not run: not chosen (PEERS_WORKLOADS).']));
+  };
+  section('w2', `W2 client writes: writers propose, the server validates and answers`, () => renderW2(input.w2));
+  section('w4', 'W4 reconnect: clients drop and catch up', () => renderW4(input.w4));
+  section('w5', 'W5 filtered views: each client sees one group of the objects', () => renderW5(input.w5, input.w1));
+
   out.push('', '## Targets', '', ...table(['target', 'measured', ''], targets(input)));
   out.push(
     '',
@@ -301,17 +288,11 @@ export function renderMarkdown(input: PeersInput): string {
 
   out.push(
     '',
-    '## Not yet measured',
-    '',
-    '- W2 client writes (clients propose, everyone receives): not yet measured.',
-    '- W4 reconnect (a client drops and catches up): not yet measured.',
-    '- W5 filtered (each client sees part of the state): not yet measured.',
-    '',
     '## How to read this',
     '',
     '- Latency: receipt time minus the send time the server stamped into `value` (one clock: both processes run on this machine). p50/p99 over the sampled clients of the window.',
     '- Server CPU µs/mutation: user + system CPU of the server process in the window over the mutations it made; it includes the mutation generator and idle connections.',
-    '- bytes/mutation/client: WebSocket payload bytes received (frame headers excluded) over mutations received, counted over the same messages.',
+    "- bytes/mutation/client: WebSocket payload bytes received (frame headers excluded) over mutations received, counted over the same messages. treesync's protocol-level clients ask for binary batches (`batches: 'binary'`): each batch is a socket.io text header and a binary attachment, two WebSocket messages counted as one, with the bytes of both.",
     '- Delivered: mutations received by all clients over N × mutations made in the window; it can pass 100% by what was in flight when the window opened.',
     '- Saturated: fewer than 95% of the asked rate made, or p99 above 100 ms. "load process saturated" means the client process, not the server, may be what is slow.',
     '- Server heap B/object: heap used after building the state, less before, over M (after full collections); each system in its own representation.',

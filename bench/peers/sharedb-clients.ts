@@ -1,18 +1,14 @@
 /**
- * The ShareDB 7 peer load clients (bench/peers/model.ts): `sharedb-clients.ts w1 <variant> <port> <N>`
- * or `sharedb-clients.ts w3 <variant> <port> <parallel> <rounds>`.
+ * The ShareDB 7 peer load clients (bench/peers/model.ts): `sharedb-clients.ts w1 <variant> <port> <N>`,
+ * `w2 <variant> <port> <writers> <perSecond> <seconds>` (sharedb-w2.ts), `w3 <variant> <port>
+ * <parallel> <rounds>`, `w4 <variant> <port> <N> <offlineSeconds>` (sharedb-w4.ts) or
+ * `w5 <variant> <port> <N> <groups>` (sharedb-w5.ts).
  *
  * Each client is a `new Connection(socket)` of sharedb/lib/client over its own `ws` WebSocket, and
- * holds the state as ShareDB's client does (subscribed Docs, json0 ops applied to their data):
- * - `doc`: subscribes to `state/all` (`{ objects: ModelObject[] }`);
- * - `docs`: fetches `meta/objects` (`{ count: M }`), then subscribes to `objects/0` ... `objects/<M-1>`
- *   between `startBulk()` and `endBulk()`, so they go as one `bs` (bulk subscribe) message.
+ * holds the state as ShareDB's client does (subscribed Docs, json0 ops applied to their data): see
+ * sharedb-client.ts.
  *
- * W1, as bench/clients.ts: between `mark` and `report` every client counts WebSocket payload bytes
- * (the `ws` 'message' data, JSON text, no permessage-deflate: the `ws` server's default) and the
- * mutations (json0 components) it receives, and checks the object index sequence; SAMPLED clients
- * spread over the connection order record latency = receipt time (the WebSocket message's arrival)
- * minus the `oi` timestamp of each component.
+ * W1: sharedb-fanout.ts, every client holding the whole state.
  *
  * W3: per round, `parallel` clients connect at once; the round's time runs from the first
  * `new WebSocket` to the last client holding all M objects (subscribe callbacks done). A first,
@@ -20,15 +16,14 @@
  * dropped the previous round's clients (settle), which for `docs` is slow enough to cut the rounds
  * (ROW_BUDGET_MS) or, at 100,000 documents, to not run the join at all (docsLimit); the note says so.
  */
-import { createRequire } from 'node:module';
-import { WebSocket, type RawData } from 'ws';
 import { fatal, onCommand, reply } from '../lib/child.js';
-import { Sampling, inBatches, samplingCommands, spread } from '../lib/sampling.js';
-import { now, PEERS, type Command, type JoinReport, type JoinResult, type ModelObject } from './model.js';
-import { META, OBJECTS, STATE, done, type Json0Component, type ShareConnection, type ShareDoc, type State, type Variant } from './sharedb-model.js';
-
-const requireCjs = createRequire(import.meta.url);
-const { Connection } = requireCjs('sharedb/lib/client') as { Connection: new (socket: WebSocket) => ShareConnection };
+import { PEERS, type JoinReport, type JoinResult } from './model.js';
+import { fetchDoc, hold, open, subscribe, subscribeAll } from './sharedb-client.js';
+import { fanout } from './sharedb-fanout.js';
+import { META, STATE, type Commands, type ShareConnection, type State, type Variant } from './sharedb-model.js';
+import { w2Clients } from './sharedb-w2.js';
+import { w4Clients } from './sharedb-w4.js';
+import { w5Clients } from './sharedb-w5.js';
 
 /**
  * The most document subscriptions a W3 `docs` round may open at once. ShareDB keeps a pubsub
@@ -41,96 +36,14 @@ const ROW_BUDGET_MS = 20_000;
 /** The most documents one W3 `docs` client may subscribe to (see docsLimit). */
 const MAX_DOCS = 20_000;
 
-function size(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
-}
-
-/** A client connection; `onMessage` sees every WebSocket message's payload size before ShareDB parses it. */
-function open(port: number, onMessage: (bytes: number) => void): { conn: ShareConnection; connected: Promise<void> } {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
-  // Before ShareDB's onmessage: listeners run in the order they were added.
-  ws.on('message', (data: RawData) => onMessage(size(data)));
-  const conn = new Connection(ws);
-  const connected = new Promise<void>((resolve, reject) => {
-    conn.on('connected', resolve);
-    // ShareDB passes on the socket's error event: for `ws`, an ErrorEvent carrying the Error.
-    conn.on('connection error', (event) => {
-      const error = (event as { error?: unknown } | null)?.error ?? event;
-      reject(error instanceof Error ? error : new Error(`WebSocket error on port ${port}`));
-    });
-    conn.on('error', (error) => reject(error instanceof Error ? error : new Error(String(error))));
-  });
-  return { conn, connected };
-}
-
-function fetchDoc(doc: ShareDoc<unknown>): Promise<void> {
-  return new Promise((resolve, reject) => doc.fetch(done(resolve, reject)));
-}
-
-function subscribe(doc: ShareDoc<unknown>): Promise<void> {
-  return new Promise((resolve, reject) => doc.subscribe(done(resolve, reject)));
-}
-
-/** The docs variant's Docs, subscribed in one bulk message (`before` sees each Doc first). */
-async function subscribeAll(conn: ShareConnection, before: (doc: ShareDoc<ModelObject>, k: number) => void): Promise<ShareDoc<ModelObject>[]> {
-  const meta = conn.get<{ count: number }>(META.collection, META.id);
-  await fetchDoc(meta);
-  const count = meta.data?.count ?? 0;
-  const docs = Array.from({ length: count }, (_, k) => conn.get<ModelObject>(OBJECTS, String(k)));
-  docs.forEach(before);
-  conn.startBulk();
-  const subscribed = docs.map(subscribe);
-  conn.endBulk();
-  await Promise.all(subscribed);
-  return docs;
-}
-
 // ---- W1 fan-out ----
 
-async function w1(variant: Variant, port: number, n: number): Promise<void> {
-  const sampled = spread(n);
-  const sampling = new Sampling(n);
-
-  /** One client; resolves once it holds the state. */
-  async function connect(i: number): Promise<void> {
-    let at = 0;
-    const { conn, connected } = open(port, (size) => {
-      at = now();
-      sampling.count(size);
-    });
-    await connected;
-    let objects = 0;
-    let last = -1;
-    const one = (k: number, value: unknown): void => {
-      if (last >= 0 && k !== (last + 1) % objects && sampling.measuring) sampling.gaps++;
-      last = k;
-      if (!sampling.measuring) return;
-      sampling.receive(i);
-      if (sampled.has(i) && typeof value === 'number') sampling.sample(at - value);
-    };
-    if (variant === 'doc') {
-      const doc = conn.get<State>(STATE.collection, STATE.id);
-      doc.on('op', (op: readonly Json0Component[]) => {
-        for (const c of op) if (c.p[0] === 'objects' && typeof c.p[1] === 'number' && c.p[2] === 'value') one(c.p[1], c.oi);
-      });
-      await subscribe(doc);
-      objects = doc.data?.objects.length ?? 0;
-    } else {
-      const docs = await subscribeAll(conn, (doc, k) =>
-        doc.on('op', (op: readonly Json0Component[]) => {
-          for (const c of op) if (c.p[0] === 'value') one(k, c.oi);
-        }),
-      );
-      objects = docs.length;
-    }
-    if (objects === 0) throw new Error(`client ${i}: no objects in the ${variant} state`);
-  }
-
-  // A few at a time, as bench/clients.ts.
-  await inBatches(n, connect);
-  commands.handler = samplingCommands(sampling);
-  reply({ type: 'ready' });
+/** Every client holds the whole state (sharedb-fanout.ts measures). */
+function w1(variant: Variant, port: number, n: number): Promise<void> {
+  return fanout(port, n, async (conn, _i, onValue) => {
+    const { count } = await hold(variant, conn, onValue);
+    return Array.from({ length: count }, (_, k) => k);
+  }, commands);
 }
 
 // ---- W3 join ----
@@ -268,12 +181,19 @@ async function w3(variant: Variant, port: number, parallel: number, rounds: numb
 }
 
 // Commands are taken from the start, so that the process exits with its parent even while it connects.
-const commands = { handler: (_cmd: Command['cmd']): void => undefined };
+const commands: Commands = { handler: () => undefined };
 onCommand((cmd) => commands.handler(cmd));
 
 const [workload = '', variantArg = '', portArg = '', ...rest] = process.argv.slice(2);
 const port = Number(portArg);
-if (workload !== 'w1' && workload !== 'w3') reply({ type: 'unsupported', why: `sharedb-clients implements w1 and w3, not ${workload}` });
+const [a = 1, b = 3, c = 10] = rest.map(Number);
+if (!['w1', 'w2', 'w3', 'w4', 'w5'].includes(workload)) reply({ type: 'unsupported', why: `sharedb-clients implements w1 to w5, not ${workload}` });
 else if (!(PEERS.sharedb as readonly string[]).includes(variantArg)) fatal(new Error(`unknown variant ${variantArg}; one of ${PEERS.sharedb.join(', ')}`));
-else if (workload === 'w1') w1(variantArg as Variant, port, Number(rest[0] ?? '1')).catch(fatal);
-else w3(variantArg as Variant, port, Number(rest[0] ?? '1'), Number(rest[1] ?? '3')).catch(fatal);
+else {
+  const variant = variantArg as Variant;
+  if (workload === 'w1') w1(variant, port, a).catch(fatal);
+  else if (workload === 'w2') w2Clients(variant, port, a, b, c, commands).catch(fatal);
+  else if (workload === 'w3') w3(variant, port, a, b).catch(fatal);
+  else if (workload === 'w4') w4Clients(variant, port, a, b, commands).catch(fatal);
+  else w5Clients(variant, port, a, b, commands).catch(fatal);
+}

@@ -2,7 +2,7 @@
  * What the ShareDB peer's two scripts (sharedb-server.ts, sharedb-clients.ts) share: the part of
  * ShareDB's untyped API they use, and the names the model has in ShareDB.
  */
-import type { ModelObject, PEERS } from './model.js';
+import type { Command, ModelObject, PEERS } from './model.js';
 
 /* The part of ShareDB's untyped API the peer scripts use (sharedb ships no .d.ts). */
 
@@ -20,12 +20,14 @@ export interface ShareDoc<T> {
   /** The snapshot's data once fetched, subscribed or created. */
   readonly data: T | undefined;
   readonly version: number | null;
+  /** When true, ops submitted while one is in flight stay separate ops instead of being composed into one. */
+  preventCompose: boolean;
   create(data: T, callback: (error?: Error | null) => void): void;
   fetch(callback: (error?: Error | null) => void): void;
   subscribe(callback: (error?: Error | null) => void): void;
   submitOp(op: readonly Json0Component[], callback?: (error?: Error | null) => void): void;
   destroy(callback?: (error?: Error | null) => void): void;
-  /** Remote json0 ops are emitted one component at a time. */
+  /** Remote json0 ops are emitted one component at a time; `source` is false for remote ops (and rollbacks). */
   on(event: 'op', fn: (op: readonly Json0Component[], source: unknown) => void): void;
   on(event: 'error', fn: (error: Error) => void): void;
 }
@@ -34,6 +36,8 @@ export interface ShareDoc<T> {
 export interface ShareConnection {
   readonly state: string;
   get<T>(collection: string, id: string): ShareDoc<T>;
+  /** Takes a new socket (closing the old one); once it is connected, every Doc resubscribes from its version. */
+  bindToSocket(socket: unknown): void;
   /** Between startBulk and endBulk, subscribes and fetches are sent as one message per collection. */
   startBulk(): void;
   endBulk(): void;
@@ -60,4 +64,9 @@ export type Variant = (typeof PEERS.sharedb)[number];
 /** A ShareDB callback that settles a promise. */
 export function done(resolve: () => void, reject: (error: Error) => void): (error?: Error | null) => void {
   return (error) => (error == null ? resolve() : reject(error));
+}
+
+/** Where a workload puts its process's command handler (taken from the start, so that `exit` works while it builds). */
+export interface Commands {
+  handler: (cmd: Command['cmd']) => void | Promise<void>;
 }

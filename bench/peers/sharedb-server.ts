@@ -1,16 +1,12 @@
 /**
- * The ShareDB 7 peer server (bench/peers/model.ts): `sharedb-server.ts w1 <variant> <M> <rate>` or
- * `sharedb-server.ts w3 <variant> <M>`.
+ * The ShareDB 7 peer server (bench/peers/model.ts): `sharedb-server.ts w1 <variant> <M> <rate>`,
+ * `w2 <variant> <M>`, `w3 <variant> <M>`, `w4 <variant> <M> <rate>` or `w5 <variant> <M> <rate> <groups>`.
  *
- * A `new ShareDB()` backend with its defaults (MemoryDB, MemoryPubSub, json0), listening through a
- * `ws` WebSocketServer on 127.0.0.1 with one `@teamwork/websocket-json-stream` per socket, as
- * ShareDB's own examples do. The state is built, and W1 mutations are submitted, through a
- * server-side `backend.connect()` connection, which is what an application server does:
- * - `doc`: one document `state/all` = `{ objects: ModelObject[] }`; mutation k is the json0 op
- *   `{ p: ['objects', k % M, 'value'], od, oi: now() }` on it;
- * - `docs`: a document `objects/<k>` per object plus `meta/objects` = `{ count: M }` (so clients
- *   know which ids to subscribe to); mutation k is `{ p: ['value'], od, oi: now() }` on
- *   `objects/<k % M>`.
+ * The backend and the state are sharedb-backend.ts's: one json0 document `state/all` (`doc`) or a
+ * document per object (`docs`), built, and W1 mutations submitted, through a server-side
+ * `backend.connect()` connection, which is what an application server does; mutation k sets
+ * `value` of object k % M to now(). W4 is W1's generator unchanged; W5 is W1's generator on
+ * sharedb-w5.ts's state (groups as top-level fields, read through projections); W2 is sharedb-w2.ts.
  * A Doc keeps one op in flight and composes (json0 `compose`) the ops submitted meanwhile into one
  * pending op, ShareDB's default: under load, several mutations travel as one multi-component op.
  *
@@ -22,82 +18,13 @@
  * from `start` to `stop` (both after a full GC, the latter once the last ops are committed and
  * sent or 1 s passed: outside the CPU window) per mutation.
  */
-import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { fatal, onCommand, reply, sleep } from '../lib/child.js';
 import { Load, heapAfterGc } from '../lib/load.js';
-import { initialObject, now, PEERS, type Command, type ModelObject, type ServerReport, type W1ServerExtra } from './model.js';
-import { META, OBJECTS, STATE, done, type ShareConnection, type ShareDoc, type State, type Variant } from './sharedb-model.js';
-
-/** The ShareDB backend (sharedb/lib/backend.js). */
-interface Backend {
-  /** Open agents (connections), the server's own included. */
-  readonly agentsCount: number;
-  readonly db: { readonly ops: Record<string, Record<string, readonly unknown[]>> };
-  connect(): ShareConnection;
-  listen(stream: unknown): unknown;
-}
-
-const requireCjs = createRequire(import.meta.url);
-const ShareDB = requireCjs('sharedb') as new (options?: object) => Backend;
-const WebSocketJSONStream = requireCjs('@teamwork/websocket-json-stream') as new (ws: WebSocket) => unknown;
-
-type Mutate = (object: number, value: number) => void;
-
-function create<T>(doc: ShareDoc<T>, data: T): Promise<void> {
-  return new Promise((resolve, reject) => doc.create(data, done(resolve, reject)));
-}
-
-async function listen(backend: Backend): Promise<number> {
-  const http = createServer();
-  const wss = new WebSocketServer({ server: http });
-  wss.on('connection', (ws) => backend.listen(new WebSocketJSONStream(ws)));
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return (http.address() as AddressInfo).port;
-}
-
-/** Builds the state of M objects through `conn` and returns the mutation. */
-async function build(variant: Variant, m: number, conn: ShareConnection): Promise<Mutate> {
-  if (variant === 'doc') {
-    const doc = conn.get<State>(STATE.collection, STATE.id);
-    await create(doc, { objects: Array.from({ length: m }, (_, i) => initialObject(i)) });
-    doc.on('error', fatal);
-    // The local data is updated as an op is submitted, so `od` is always the current value.
-    return (k, value) => doc.submitOp([{ p: ['objects', k, 'value'], od: doc.data?.objects[k]?.value, oi: value }]);
-  }
-  const docs = Array.from({ length: m }, (_, k) => conn.get<ModelObject>(OBJECTS, String(k)));
-  for (let i = 0; i < m; i += 1_000) {
-    await Promise.all(docs.slice(i, i + 1_000).map((doc, j) => create(doc, initialObject(i + j))));
-    // ShareDB chains process.nextTick callbacks: a turn of the event loop lets `exit` in.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await create(conn.get<{ count: number }>(META.collection, META.id), { count: m });
-  for (const doc of docs) doc.on('error', fatal);
-  return (k, value) => {
-    const doc = docs[k];
-    doc?.submitOp([{ p: ['value'], od: doc.data?.value, oi: value }]);
-  };
-}
-
-/** Ops in the MemoryDB op log (creates included). */
-function storedOps(backend: Backend): number {
-  let n = 0;
-  for (const byId of Object.values(backend.db.ops)) for (const log of Object.values(byId)) n += log.length;
-  return n;
-}
-
-/** The state and the port, with the heap the state took. */
-async function setUp(variant: Variant, m: number): Promise<{ backend: Backend; conn: ShareConnection; mutate: Mutate; port: number; heapBuilt: number; heapPerObjectBytes: number }> {
-  const backend = new ShareDB();
-  const port = await listen(backend);
-  const conn = backend.connect();
-  const before = heapAfterGc();
-  const mutate = await build(variant, m, conn);
-  const heapBuilt = heapAfterGc();
-  return { backend, conn, mutate, port, heapBuilt, heapPerObjectBytes: Math.round((heapBuilt - before) / m) };
-}
+import { now, PEERS, type ServerReport, type W1ServerExtra } from './model.js';
+import { build, setUp, storedOps, type Build } from './sharedb-backend.js';
+import type { Commands, Variant } from './sharedb-model.js';
+import { w2Server } from './sharedb-w2.js';
+import { groupsBuild } from './sharedb-w5.js';
 
 /** What this server adds to a W1 report (beyond W1ServerExtra). */
 interface ShareDbExtra {
@@ -115,8 +42,9 @@ interface ShareDbExtra {
   readonly heapPerClientBytes: number;
 }
 
-async function w1(variant: Variant, m: number, rate: number, commands: { handler: (cmd: Command['cmd']) => void | Promise<void> }): Promise<void> {
-  const { backend, conn, mutate, port, heapBuilt, heapPerObjectBytes } = await setUp(variant, m);
+/** W1's generator and report, on the state `make` builds (W4 and W5 run it too). */
+async function w1(variant: Variant, m: number, rate: number, make: Build = build): Promise<void> {
+  const { backend, conn, mutate, port, heapBuilt, heapPerObjectBytes } = await setUp(variant, m, make);
   const load = new Load(rate, (k) => mutate(k % m, now()));
   let ops = storedOps(backend);
   let heapStart = heapBuilt;
@@ -164,13 +92,19 @@ async function w3(variant: Variant, m: number): Promise<void> {
 }
 
 // Commands are taken from the start, so that the process exits with its parent even while it builds.
-const commands = { handler: (_cmd: Command['cmd']): void | Promise<void> => undefined };
+const commands: Commands = { handler: () => undefined };
 onCommand((cmd) => commands.handler(cmd));
 
-const [workload = '', variantArg = '', mArg = '', rateArg = '1000'] = process.argv.slice(2);
+const [workload = '', variantArg = '', mArg = '', ...rest] = process.argv.slice(2);
 const m = Number(mArg);
-if (workload !== 'w1' && workload !== 'w3') reply({ type: 'unsupported', why: `sharedb-server implements w1 and w3, not ${workload}` });
+const rate = Number(rest[0] ?? '1000');
+if (!['w1', 'w2', 'w3', 'w4', 'w5'].includes(workload)) reply({ type: 'unsupported', why: `sharedb-server implements w1 to w5, not ${workload}` });
 else if (!(PEERS.sharedb as readonly string[]).includes(variantArg)) fatal(new Error(`unknown variant ${variantArg}; one of ${PEERS.sharedb.join(', ')}`));
 else if (!(m > 0)) fatal(new Error(`bad object count ${mArg}`));
-else if (workload === 'w1') w1(variantArg as Variant, m, Number(rateArg), commands).catch(fatal);
-else w3(variantArg as Variant, m).catch(fatal);
+else {
+  const variant = variantArg as Variant;
+  if (workload === 'w2') w2Server(variant, m, commands).catch(fatal);
+  else if (workload === 'w3') w3(variant, m).catch(fatal);
+  else if (workload === 'w5') w1(variant, m, rate, groupsBuild(Number(rest[1] ?? '10'))).catch(fatal);
+  else w1(variant, m, rate).catch(fatal);
+}

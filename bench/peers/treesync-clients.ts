@@ -2,8 +2,8 @@
  * The treesync load clients of `npm run bench:peers` (the contract is bench/peers/model.ts).
  *
  * - `w1 <variant> <port> <N>`: the first few clients (MIRRORS below) are real SyncClients with a
- *   mirror of tree `peers`; the rest speak the protocol by hand (auth, `join` after `welcome`,
- *   then `b` batches, as bench/clients.ts), so that this process measures the server and the wire
+ *   mirror of tree `peers`; the rest speak the protocol by hand (bench/lib/protocol.ts: auth with
+ *   `batches: 'binary'`, `join` after `welcome`, then binary `b` batches, decoded), so that this process measures the server and the wire
  *   rather than itself: a mirror applies each batch to an immutable state, copying its object
  *   table (1,000 entries here) per batch. Latency is sampled on every mirror and on 20 raw
  *   clients spread over the connection order.
@@ -11,17 +11,21 @@
  *   timed from connect until each holds the whole tree. Two results: `SyncClient.join → mirror`
  *   (the headline: what an application gets), and the raw protocol (snapshot parsed, no mirror).
  *   A first, untimed round with one connection warms each path up.
+ * - `w2 …` (treesync-writes.ts), `w4 …` (treesync-reconnect.ts), `w5 …` (treesync-filtered.ts):
+ *   W2 is the same for both variants (the server answers `unsupported` to `unbatched`).
  */
-import { io, type Socket } from 'socket.io-client';
 import { SyncClient } from '../../client/index.js';
-import type { ClientToServerEvents, JoinedMessage, Op, ServerToClientEvents } from '../../shared/index.js';
 import { fatal, onCommand, reply } from '../lib/child.js';
+import { joinTree, onBatch, protocolSocket, type ProtocolSocket } from '../lib/protocol.js';
 import { SAMPLED, Sampling, inBatches, percentiles, samplingCommands, spread, timedRounds, type JoinRound } from '../lib/sampling.js';
 import { tappedTransport } from '../lib/visibility-transport.js';
 import { onWireMessage } from '../lib/wire.js';
 import { PEERS, now, type JoinReport, type JoinResult, type Unsupported } from './model.js';
+import { w5 } from './treesync-filtered.js';
+import { TREE } from './treesync-model.js';
+import { w4 } from './treesync-reconnect.js';
+import { w2 } from './treesync-writes.js';
 
-const TREE = 'peers';
 /**
  * SyncClient mirrors among the W1 clients, by variant (PEERS_MIRRORS overrides both). A mirror
  * spends about half a millisecond per batch on a 1,000-object tree (immer copies and freezes its
@@ -32,23 +36,9 @@ const MIRRORS = { batched: 5, unbatched: 0 } as const;
 /** Most objects held by the mirrors of one W3 round (all its parallel clients together); beyond, only the raw path is measured. */
 const MIRROR_OBJECTS_MAX = 6_000_000;
 
-type TreesyncSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-/** A raw protocol socket; resolves once connected (bytes from then on go to `onBytes`). */
-function rawSocket(url: string, clientId: string, onBytes: (size: number) => void): TreesyncSocket {
-  const socket: TreesyncSocket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { v: 1, clientId } });
-  socket.once('connect', () => onWireMessage(socket, onBytes));
-  return socket;
-}
-
-/** Resolves with the joined message once the raw socket joined TREE (it emits `join` after `welcome`). */
-function rawJoin(socket: TreesyncSocket): Promise<JoinedMessage> {
-  return new Promise((resolve, reject) => {
-    socket.once('connect_error', reject);
-    socket.once('error', (e) => reject(new Error(`${e.code}: ${e.message}`)));
-    socket.once('welcome', () => socket.emit('join', { tree: TREE }));
-    socket.once('joined', resolve);
-  });
+/** A protocol-level socket whose payload bytes, from connect on, go to `onBytes`. */
+function rawSocket(url: string, clientId: string, onBytes: (size: number) => void): ProtocolSocket {
+  return protocolSocket(url, clientId, { onConnect: (socket) => onWireMessage(socket, onBytes) });
 }
 
 async function w1(url: string, variant: string, n: number): Promise<void> {
@@ -83,10 +73,10 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
   async function rawClient(i: number): Promise<void> {
     const socket = rawSocket(url, `peers-raw-${i}`, sampling.count);
     let next = 0;
-    socket.on('b', (_ref: number, firstSeq: number, ops: readonly Op[]) => {
+    onBatch(socket, ({ firstSeq, lastSeq, ops }) => {
       const at = now();
       if (firstSeq !== next && sampling.measuring) sampling.gaps++;
-      next = firstSeq + ops.length;
+      next = lastSeq + 1;
       if (!sampling.measuring) return;
       sampling.receive(i, ops.length);
       if (!sampled.has(i)) return;
@@ -96,7 +86,7 @@ async function w1(url: string, variant: string, n: number): Promise<void> {
         rawLatencies.push(at - op[3]);
       }
     });
-    const joined = await rawJoin(socket);
+    const joined = await joinTree(socket, TREE);
     next = joined.seq + 1;
   }
 
@@ -123,7 +113,7 @@ function rawRound(url: string): JoinRound {
     let bytes = 0;
     const t0 = performance.now();
     const sockets = Array.from({ length: parallel }, (_, i) => rawSocket(url, `join-raw-${round}-${i}`, (size) => (bytes += size)));
-    const joined = await Promise.all(sockets.map(rawJoin));
+    const joined = await Promise.all(sockets.map((s) => joinTree(s, TREE)));
     const ms = performance.now() - t0;
     sockets.forEach((s) => s.disconnect());
     return { ms, objects: joined[0]?.snapshot?.length ?? 0, bytes: bytes / parallel };
@@ -160,10 +150,13 @@ async function w3(url: string, parallel: number, rounds: number): Promise<void> 
   reply({ type: 'report', results: [mirror, wire] } satisfies JoinReport);
 }
 
-const [workload = '', variant = '', port = '', a = '0', b = '3'] = process.argv.slice(2);
+const [workload = '', variant = '', port = '', a = '0', b = '3', ...more] = process.argv.slice(2);
 const url = `http://127.0.0.1:${port}`;
 if (!(PEERS.treesync as readonly string[]).includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${PEERS.treesync.join(', ')}`));
 else if (workload === 'w1') w1(url, variant, Number(a)).catch(fatal);
+else if (workload === 'w2') w2(url, [a, b, ...more]).catch(fatal);
+else if (workload === 'w4') w4(url, Number(a), Number(b)).catch(fatal);
+else if (workload === 'w5') w5(url, Number(a), Number(b)).catch(fatal);
 else if (workload === 'w3') {
   onCommand(() => undefined);
   w3(url, Number(a), Number(b)).catch(fatal);

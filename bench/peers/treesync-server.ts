@@ -4,54 +4,82 @@
  * - `w1 <variant> <M> <rate>`: a SyncServer with tree `peers` of M PeerObjects (the shared model);
  *   on `start`, mutation k sets `value` of object k % M to now(). Variants: `batched` (the default
  *   adaptive flush), `unbatched` (flush mode 'immediate': a batch per commit).
- * - `w3 batched <M>`: the same tree of M objects, for joins. `w3 unbatched` answers `unsupported`:
- *   the flush mode does not touch the join path.
+ * - `w2 batched <M>`: the same tree, whose `value` refuses a negative number (a `validate` rule
+ *   of the attribute: INVALID, see treesync-model.ts); the clients' proposals are the writes,
+ *   counted as they arrive (a `propose` event on the socket).
+ * - `w3 batched <M>`: the same tree of M objects, for joins.
+ * - `w4 batched <M> <rate>`: W1's server; the clients drop and come back with `since` (the server
+ *   keeps its last 10,000 scribes for catch-up, `logWindow`).
+ * - `w5 batched <M> <rate> <groups>`: W1's server with visibility rules: each client's principal
+ *   carries the group its handshake `auth` names, an object's scope is its group (x % groups), and
+ *   a principal sees its group's scope only.
+ * The flush mode touches neither joins nor catch-up nor the filtered fan-out's path, and at W2's
+ * 200 writes/s the adaptive flush already sends a batch per commit: `unbatched` answers
+ * `unsupported` to w2..w5.
  */
-import { SyncServer } from '../../server/index.js';
-import { defineType, t } from '../../shared/index.js';
+import { SyncServer, type Hooks } from '../../server/index.js';
 import { fatal, onCommand, reply } from '../lib/child.js';
 import { Load, heapAfterGc, loadCommands } from '../lib/load.js';
+import { writeCommands } from '../lib/writes.js';
 import { PEERS, initialObject, now, type Unsupported, type W1ServerExtra } from './model.js';
-
-/** The root of the peers tree. */
-const PeerRoot = defineType('PeerRoot', {});
-/** The shared model as a treesync type. */
-const PeerObject = defineType('PeerObject', { name: t.string(), value: t.number(), x: t.number(), tags: t.dict(t.number()), log: t.list(t.string()) });
-/** The tree both workloads use; the clients join it by this name. */
-const TREE = 'peers';
+import { GuardedPeerObject, PeerObject, PeerRoot, TREE, scopeOf } from './treesync-model.js';
 
 /** A SyncServer with tree TREE of m objects, listening; with the heap the objects took. */
-async function serve(variant: string, m: number): Promise<{ port: number; setValue: (object: number, value: number) => void; heapPerObjectBytes: number }> {
-  const server = new SyncServer({ types: [PeerRoot, PeerObject], flush: { mode: variant === 'unbatched' ? 'immediate' : 'adaptive' } });
+async function serve(variant: string, m: number, options: { guarded?: boolean; hooks?: Hooks } = {}): Promise<{ server: SyncServer; port: number; setValue: (object: number, value: number) => void; heapPerObjectBytes: number }> {
+  const type = options.guarded === true ? GuardedPeerObject : PeerObject;
+  const server = new SyncServer({ types: [PeerRoot, type], flush: { mode: variant === 'unbatched' ? 'immediate' : 'adaptive' }, ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
   const before = heapAfterGc();
   const tree = server.tree(TREE, PeerRoot);
-  const objects = tree.transact(() => Array.from({ length: m }, (_, i) => tree.root.create(PeerObject, initialObject(i))));
+  const objects = tree.transact(() => Array.from({ length: m }, (_, i) => tree.root.create(type, initialObject(i))));
   const heapPerObjectBytes = (heapAfterGc() - before) / m;
   const port = await server.listen(0);
-  return { port, setValue: (object, value) => objects[object]?.attrs.value.set(value), heapPerObjectBytes };
+  return { server, port, setValue: (object, value) => objects[object]?.attrs.value.set(value), heapPerObjectBytes };
 }
 
-async function w1(variant: string, m: number, rate: number): Promise<void> {
-  const { port, setValue, heapPerObjectBytes } = await serve(variant, m);
+/** W1's generator on a served tree: `start`, `mark`, `stop`; replies ready. */
+function generate(served: Awaited<ReturnType<typeof serve>>, m: number, rate: number): void {
+  const { port, setValue, heapPerObjectBytes } = served;
   onCommand(loadCommands(new Load(rate, (k) => setValue(k % m, now())), { heapPerObjectBytes } satisfies W1ServerExtra));
+  reply({ type: 'ready', port });
+}
+
+async function w2(variant: string, m: number): Promise<void> {
+  const { server, port } = await serve(variant, m, { guarded: true });
+  let handled = 0;
+  server.io.on('connection', (socket) => socket.on('propose', () => handled++));
+  onCommand(writeCommands(() => handled));
   reply({ type: 'ready', port });
 }
 
 async function w3(variant: string, m: number): Promise<void> {
   onCommand(() => undefined);
-  if (variant !== 'batched') {
-    reply({ type: 'unsupported', why: 'the flush mode does not touch the join path: see treesync/batched' } satisfies Unsupported);
-    return;
-  }
   const { port, heapPerObjectBytes } = await serve(variant, m);
   reply({ type: 'ready', port, heapPerObjectBytes });
 }
 
-const [workload = '', variant = '', mArg = '0', rateArg = '1000'] = process.argv.slice(2);
+async function w5(variant: string, m: number, rate: number, groups: number): Promise<void> {
+  const hooks: Hooks = {
+    authenticate: ({ clientId, auth }) => ({ id: clientId, group: Number(auth['group']) }),
+    visibility: {
+      scopes: { [PeerObject.name]: (object) => scopeOf(Number(object.get('x')), groups) },
+      canSee: (principal, scope) => scope === scopeOf(Number(principal['group']), groups),
+    },
+  };
+  generate(await serve(variant, m, { hooks }), m, rate);
+}
+
+const [workload = '', variant = '', mArg = '0', rateArg = '1000', groupsArg = '10'] = process.argv.slice(2);
+const [m, rate, groups] = [Number(mArg), Number(rateArg), Number(groupsArg)];
 if (!(PEERS.treesync as readonly string[]).includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${PEERS.treesync.join(', ')}`));
-else if (workload === 'w1') w1(variant, Number(mArg), Number(rateArg)).catch(fatal);
-else if (workload === 'w3') w3(variant, Number(mArg)).catch(fatal);
-else {
+else if (workload === 'w1') serve(variant, m).then((served) => generate(served, m, rate), fatal);
+else if (!['w2', 'w3', 'w4', 'w5'].includes(workload)) {
   onCommand(() => undefined);
   reply({ type: 'unsupported', why: `workload ${workload} is not implemented` } satisfies Unsupported);
-}
+} else if (variant !== 'batched') {
+  onCommand(() => undefined);
+  const why = workload === 'w2' ? 'at 200 writes/s the adaptive flush already sends a batch per commit' : `the flush mode does not touch the ${workload === 'w3' ? 'join' : workload === 'w4' ? 'catch-up' : 'filtering'} path`;
+  reply({ type: 'unsupported', why: `${why}: see treesync/batched` } satisfies Unsupported);
+} else if (workload === 'w2') w2(variant, m).catch(fatal);
+else if (workload === 'w3') w3(variant, m).catch(fatal);
+else if (workload === 'w4') serve(variant, m).then((served) => generate(served, m, rate), fatal);
+else w5(variant, m, rate, groups).catch(fatal);
