@@ -22,7 +22,7 @@
  * run of everything: 1,000/s only, smaller joins, W2 for 3 s, W4 offline 2 s), PEERS_SYSTEMS
  * (default all: treesync,colyseus,sharedb,socketio), PEERS_WORKLOADS (default w1,w2,w3,w4,w5),
  * PEERS_BUDGET_SECONDS (the whole run, default 900), PEERS_MIRRORS (treesync SyncClient mirrors
- * among the W1 clients; default 5 batched, 0 unbatched), BENCH_PIN=0 (no taskset).
+ * among the W1 clients; default 20 batched and paced, 0 unbatched), BENCH_PIN=0 (no taskset).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

@@ -136,8 +136,15 @@ function targets(input: PeersInput): string[][] {
       const f = run.system === system && run.n === 200 && run.rate === 1_000 ? w1Figures(run) : undefined;
       return f === undefined ? [] : [{ run, f }];
     });
-  const ts = at('treesync').find((x) => x.run.variant === 'batched');
   const rows: string[][] = [];
+  for (const variant of ['batched', 'paced'] as const) rows.push(...targetsOf(input, at, at('treesync').find((x) => x.run.variant === variant), variant));
+  return rows;
+}
+
+/** The W1 and W3 target rows for one treesync variant (W3 only for the default). */
+function targetsOf(input: PeersInput, at: (system: Peer) => { run: W1Run; f: W1Figures }[], ts: { run: W1Run; f: W1Figures } | undefined, variant: string): string[][] {
+  const rows: string[][] = [];
+  const me = variant === 'batched' ? 'treesync' : `treesync/${variant}`;
   const who = (x: { run: W1Run }): string => `${LABEL[x.run.system]}/${x.run.variant}`;
   for (const [metric, key, unit] of [
     ['server CPU per mutation', (f: W1Figures) => f.cpuUsPerMutation, 'µs'],
@@ -146,7 +153,7 @@ function targets(input: PeersInput): string[][] {
     for (const peer of ['colyseus', 'sharedb'] as const) {
       const other = best(at(peer), (x) => key(x.f));
       rows.push([
-        `W1 N=200, 1,000/s: treesync ${metric} below ${LABEL[peer]}'s (its best variant)`,
+        `W1 N=200, 1,000/s: ${me} ${metric} below ${LABEL[peer]}'s (its best variant)`,
         ts === undefined || other === undefined
           ? `treesync ${ts === undefined ? 'not measured' : `${fmt(key(ts.f))} ${unit}`}; ${LABEL[peer]} ${other === undefined ? 'not measured' : `${fmt(key(other.f))} ${unit} (${who(other)})`}`
           : `${fmt(key(ts.f))} vs ${fmt(key(other.f))} ${unit} (${who(other)}): ${fmt(key(ts.f) / key(other.f))}×`,
@@ -156,12 +163,13 @@ function targets(input: PeersInput): string[][] {
   }
   const col = best(at('colyseus'), (x) => x.f.bytesPerMutation);
   rows.push([
-    "W1 N=200, 1,000/s: treesync bytes/mutation/client at or below Colyseus's (its best variant), delivering every scribe",
+    `W1 N=200, 1,000/s: ${me} bytes/mutation/client at or below Colyseus's (its best variant), delivering every scribe`,
     ts === undefined || col === undefined
       ? `treesync ${ts === undefined ? 'not measured' : `${fmt(ts.f.bytesPerMutation)} B`}; Colyseus ${col === undefined ? 'not measured' : `${fmt(col.f.bytesPerMutation)} B`}`
       : `${fmt(ts.f.bytesPerMutation)} vs ${fmt(col.f.bytesPerMutation)} B (${who(col)}); treesync delivered ${pct(ts.f.delivered)}, ${ts.run.clients?.gaps ?? '?'} gaps`,
     check(ts === undefined || col === undefined ? undefined : ts.f.bytesPerMutation <= col.f.bytesPerMutation && ts.f.complete),
   ]);
+  if (variant !== 'batched') return rows;
   const sizes = [...new Set(input.w3.map((r) => `${r.objects}/${r.parallel}`))];
   for (const size of sizes) {
     const runs = input.w3.filter((r) => `${r.objects}/${r.parallel}` === size);
@@ -296,7 +304,7 @@ export function renderMarkdown(input: PeersInput): string {
     '- Delivered: mutations received by all clients over N × mutations made in the window; it can pass 100% by what was in flight when the window opened.',
     '- Saturated: fewer than 95% of the asked rate made, or p99 above 100 ms. "load process saturated" means the client process, not the server, may be what is slow.',
     '- Server heap B/object: heap used after building the state, less before, over M (after full collections); each system in its own representation.',
-    `- treesync's W1 load clients are a few real \`SyncClient\` mirrors (5 in \`batched\`, none in \`unbatched\`; PEERS_MIRRORS sets both) and protocol-level clients for the rest: a mirror applies each batch to an immutable state and copies its ${n0(input.objects)}-entry object table per batch (about half a millisecond here), so many mirrors, or any mirror at a batch per mutation, would measure the load process rather than the server. The mirrors' own latency is in the notes; p50/p99 include them. In W3, the headline is \`SyncClient.join\` up to a usable mirror; the raw protocol row (snapshot parsed, no mirror) shows the server and the wire.`,
+    `- treesync's W1 load clients are real \`SyncClient\` mirrors (20 in \`batched\` and \`paced\`, none in \`unbatched\`; PEERS_MIRRORS sets them) and protocol-level clients for the rest, which decode every batch but keep no state: 200 full mirrors (each applying every batch of a ${n0(input.objects)}-object tree and emitting its events) in one load process would measure that process rather than the server. The mirrors' own latency is in the notes; p50/p99 include them. In W3, the headline is \`SyncClient.join\` up to a usable mirror; the raw protocol row (snapshot parsed, no mirror) shows the server and the wire.`,
     "- Raw socket.io is the hand-written floor: a plain array of objects on the server, `[object, field, value]` triples, no ids, versions or ordering guarantees beyond socket.io's.",
   );
   return `${out.join('\n')}\n`;

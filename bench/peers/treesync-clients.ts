@@ -27,12 +27,12 @@ import { w4 } from './treesync-reconnect.js';
 import { w2 } from './treesync-writes.js';
 
 /**
- * SyncClient mirrors among the W1 clients, by variant (PEERS_MIRRORS overrides both). A mirror
- * spends about half a millisecond per batch on a 1,000-object tree (immer copies and freezes its
- * object table), so unbatched, a batch per mutation, one mirror would take half of the load
- * process's core at 1,000/s: there only protocol-level clients measure.
+ * SyncClient mirrors among the W1 clients, by variant (PEERS_MIRRORS overrides them). Each mirror
+ * applies every batch (copy-on-write: tens of microseconds on a 1,000-object tree) and emits its
+ * events; unbatched, a batch per mutation, mirrors would measure the load process, so there only
+ * protocol-level clients measure.
  */
-const MIRRORS = { batched: 5, unbatched: 0 } as const;
+const MIRRORS = { batched: 20, paced: 20, unbatched: 0 } as const;
 /** Most objects held by the mirrors of one W3 round (all its parallel clients together); beyond, only the raw path is measured. */
 const MIRROR_OBJECTS_MAX = 6_000_000;
 
@@ -43,7 +43,7 @@ function rawSocket(url: string, clientId: string, onBytes: (size: number) => voi
 
 async function w1(url: string, variant: string, n: number): Promise<void> {
   const wanted = process.env['PEERS_MIRRORS'];
-  const mirrors = Math.min(n, Math.max(0, wanted === undefined ? MIRRORS[variant === 'unbatched' ? 'unbatched' : 'batched'] : Number(wanted)));
+  const mirrors = Math.min(n, Math.max(0, wanted === undefined ? (MIRRORS as Record<string, number | undefined>)[variant] ?? 0 : Number(wanted)));
   const raw = n - mirrors;
   // Latency is sampled on every mirror and on SAMPLED of the raw clients.
   const sampled = spread(raw, SAMPLED, mirrors);
