@@ -26,11 +26,16 @@ function isId(v: unknown): v is ObjectId {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
 
+/** The children of every object that has none, shared (frozen): a batch copies a children array before it writes one. */
+const NO_CHILDREN: ObjectId[] = Object.freeze([]) as unknown as ObjectId[];
+
 function readObjects(catalog: TypeCatalog, wire: unknown): { root: ObjectId; objects: Record<ObjectId, MutableObject>; order: ObjectId[] } {
   if (!Array.isArray(wire) || wire.length === 0) fail(ErrorCode.BAD_MESSAGE, 'a snapshot must be a non-empty array');
   const objects: Record<ObjectId, MutableObject> = {};
-  const order: ObjectId[] = [];
-  wire.forEach((raw: unknown, i) => {
+  const order: ObjectId[] = new Array<ObjectId>(wire.length);
+  // Plain loops and a shared empty children array: a 10,000-object join allocates and freezes less.
+  for (let i = 0; i < wire.length; i++) {
+    const raw: unknown = wire[i];
     if (!Array.isArray(raw) || raw.length !== 4) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${i} is not [id, type, parent, values]`, i);
     const [id, typeIndex, parent, values] = raw as unknown[];
     if (!isId(id) || id < 0 || objects[id] !== undefined) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${i} has a bad or repeated id`, i);
@@ -39,17 +44,19 @@ function readObjects(catalog: TypeCatalog, wire: unknown): { root: ObjectId; obj
     if (!Array.isArray(values)) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${id} has no values`, id);
     const byName: Record<string, unknown> = {};
     const given = values as unknown[];
-    type.attrNames.forEach((name, k) => (byName[name] = k < given.length ? given[k] : type.specs[k]?.default));
+    const names = type.attrNames;
+    for (let k = 0; k < names.length; k++) byName[names[k] as string] = k < given.length ? given[k] : type.specs[k]?.default;
     if (i === 0) {
       if (parent !== -1) fail(ErrorCode.BAD_MESSAGE, 'the first snapshot object must be the root (parent -1)', id);
     } else {
       const p = isId(parent) ? objects[parent] : undefined;
       if (p === undefined) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${id} comes before its parent`, id);
-      p.children.push(id);
+      if (p.children === NO_CHILDREN) p.children = [id];
+      else p.children.push(id);
     }
-    objects[id] = { id, type: type.name, parent: i === 0 ? null : (parent as ObjectId), children: [], values: byName };
-    order.push(id);
-  });
+    objects[id] = { id, type: type.name, parent: i === 0 ? null : (parent as ObjectId), children: NO_CHILDREN, values: byName };
+    order[i] = id;
+  }
   return { root: order[0] as ObjectId, objects, order };
 }
 
