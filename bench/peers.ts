@@ -21,7 +21,7 @@
  * Environment: PEERS_SECONDS (W1 and W5 window, default 6; 2 when quick), PEERS_QUICK=1 (a short
  * run of everything: 1,000/s only, smaller joins, W2 for 3 s, W4 offline 2 s), PEERS_SYSTEMS
  * (default all: treesync,colyseus,sharedb,socketio), PEERS_WORKLOADS (default w1,w2,w3,w4,w5),
- * PEERS_BUDGET_SECONDS (the whole run, default 900), PEERS_MIRRORS (treesync SyncClient mirrors
+ * PEERS_BUDGET_SECONDS (the whole run, default 1500), PEERS_MIRRORS (treesync SyncClient mirrors
  * among the W1 clients; default 20 batched and paced, 0 unbatched), BENCH_PIN=0 (no taskset).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ const env = (name: string, fallback: string): string => process.env[name] ?? fal
 const QUICK = env('PEERS_QUICK', '0') === '1';
 const SECONDS = Number(env('PEERS_SECONDS', QUICK ? '2' : '6'));
 const WARMUP = Math.min(1, Math.max(0.5, SECONDS / 4));
-const BUDGET_MS = Number(env('PEERS_BUDGET_SECONDS', '900')) * 1000;
+const BUDGET_MS = Number(env('PEERS_BUDGET_SECONDS', '1500')) * 1000;
 const RATES = QUICK ? [W1.rates[0]] : [...W1.rates];
 const JOIN_OBJECTS = QUICK ? [W3.objects[0]] : [...W3.objects];
 /** W2 seconds of writing and W4 seconds offline (shorter when quick). */

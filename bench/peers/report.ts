@@ -218,7 +218,7 @@ export function renderMarkdown(input: PeersInput): string {
   if (late > 0) {
     out.push(
       '',
-      `**${late} rows were not run for the time budget** (PEERS_BUDGET_SECONDS, default 900 s so that the whole run stays under 16 minutes): run fewer systems (PEERS_SYSTEMS) or workloads (PEERS_WORKLOADS), or give it a larger budget (PEERS_BUDGET_SECONDS).`,
+      `**${late} rows were not run for the time budget** (PEERS_BUDGET_SECONDS, default 1,500 s so that the whole run stays under 26 minutes): run fewer systems (PEERS_SYSTEMS) or workloads (PEERS_WORKLOADS), or give it a larger budget (PEERS_BUDGET_SECONDS).`,
     );
   }
   const skipped = rows.filter((r) => r.status === 'unsupported' && input.systems.some((s) => s.system === r.system && s.ran));
