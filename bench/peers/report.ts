@@ -91,6 +91,8 @@ export function w1Figures(run: W1Run): W1Figures | undefined {
   notes.push(clients.gaps > 0 ? `**${clients.gaps} gaps**` : '0 gaps');
   notes.push(clients.cpuShare > 0.9 ? `**load process saturated** (CPU ${pct(clients.cpuShare)}): latency is partly its own` : `clients CPU ${pct(clients.cpuShare)}`);
   if (clients.eventLoopP99Ms > 20) notes.push(`clients' loop delay p99 ${fmt(clients.eventLoopP99Ms)} ms`);
+  const gcMax = clients['gcMaxMs'];
+  if (typeof gcMax === 'number' && gcMax > 50) notes.push(`the load process's longest GC pause ${fmt(gcMax)} ms (GC ${pct(Number(clients['gcShare']))} of its time): it holds N decoded states, and a pause delays every client's messages`);
   if (clients.samples === 0 && server.mutations > 0) notes.push('**no samples**: the load process was so far behind that `mark` and `report` reached it together');
   if (clients.frames > 0) notes.push(`${fmt(clients.mutations / clients.frames)} mut/msg`);
   const mirrors = clients['mirrors'];
