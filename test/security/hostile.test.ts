@@ -25,28 +25,9 @@ import type { Mirror, SyncClient } from '../../client/index.js';
 import type { Tree } from '../../server/index.js';
 import { mirrorPlain, serverPlain } from '../helpers/compare.js';
 import { Board, Card, connect, startServer, until } from '../integration/fixtures.js';
-import {
-  Big,
-  RESERVED_EVENTS,
-  asSent,
-  encode,
-  expectation,
-  hasBuffer,
-  materialize,
-  mulberry32,
-  planArbitrary,
-  show,
-  describeProblem,
-  firstDifference,
-  scribeValues,
-  treeProblems,
-  valueProblems,
-  type AuthPlan,
-  type Expectation,
-  type MsgStep,
-  type SendContext,
-  type Step,
-} from './hostile-support.js';
+import { Big, RESERVED_EVENTS, asSent, encode, expectation, hasBuffer, materialize, show, type AuthPlan, type Expectation, type MsgStep, type SendContext, type Step } from './hostile-wire-support.js';
+import { planArbitrary } from './hostile-plan-support.js';
+import { mulberry32, describeProblem, firstDifference, scribeValues, treeProblems, valueProblems } from './hostile-support.js';
 
 const SEED = process.env['TREESYNC_SEED'] === undefined ? 0x7e5e5 : Number(process.env['TREESYNC_SEED']);
 const STEPS = Number(process.env['TREESYNC_HOSTILE_STEPS'] ?? 4_000);
