@@ -178,30 +178,27 @@ interface EngineConn {
 
 /** A WebSocket text frame (unmasked: server to client) holding `payload`. */
 export function textFrame(payload: Uint8Array): Uint8Array {
-  return frame(0x81, payload);
+  const head = frameHead(0x81, payload.length);
+  const out = new Uint8Array(head.length + payload.length);
+  out.set(head);
+  out.set(payload, head.length);
+  return out;
 }
 
-/** A WebSocket binary frame (unmasked) holding `payload`. */
-export function binaryFrame(payload: Uint8Array): Uint8Array {
-  return frame(0x82, payload);
-}
-
-function frame(first: number, payload: Uint8Array): Uint8Array {
-  const n = payload.length;
-  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-  const out = new Uint8Array(head + n);
-  const view = new DataView(out.buffer);
-  out[0] = first;
-  if (n < 126) out[1] = n;
+/** The header of an unmasked WebSocket frame: `first` (FIN and opcode) and the payload length `n`. */
+function frameHead(first: number, n: number): Uint8Array {
+  const head = new Uint8Array(n < 126 ? 2 : n < 65_536 ? 4 : 10);
+  const view = new DataView(head.buffer);
+  head[0] = first;
+  if (n < 126) head[1] = n;
   else if (n < 65_536) {
-    out[1] = 126;
+    head[1] = 126;
     view.setUint16(2, n);
   } else {
-    out[1] = 127;
+    head[1] = 127;
     view.setBigUint64(2, BigInt(n));
   }
-  out.set(payload, head);
-  return out;
+  return head;
 }
 
 /** The TCP socket of a client whose websocket line is idle, or undefined when it must take socket.io's path. */
@@ -265,11 +262,12 @@ class Encoded {
   /** The header text frame and the binary frame, in one buffer (one write). */
   get binaryFrames(): Uint8Array {
     if (this.#binaryFrames !== undefined) return this.#binaryFrames;
-    const head = textFrame(utf8.encode(`4${BINARY_HEADER(this.event)}`));
-    const body = binaryFrame(this.binary);
-    const both = new Uint8Array(head.length + body.length);
-    both.set(head);
-    both.set(body, head.length);
+    const body = this.binary;
+    const head = frameHead(0x82, body.length);
+    const both = new Uint8Array(BATCH_HEADER_FRAME.length + head.length + body.length);
+    both.set(BATCH_HEADER_FRAME);
+    both.set(head, BATCH_HEADER_FRAME.length);
+    both.set(body, BATCH_HEADER_FRAME.length + head.length);
     return (this.#binaryFrames = both);
   }
 }
@@ -279,8 +277,9 @@ const SMALL_BATCH = 4;
 /** The bytes an attachment adds: the header packet and a second WebSocket frame header. */
 const BINARY_OVERHEAD = 44;
 
-/** socket.io's BINARY_EVENT header for `event` with one attachment, in namespace '/'. */
-const BINARY_HEADER = (event: string): string => `51-${JSON.stringify([event, { _placeholder: true, num: 0 }])}`;
+/** socket.io's BINARY_EVENT header of a batch with one attachment, in namespace '/'; and as a WebSocket frame (engine.io's message prefix '4'), built once. */
+const BATCH_HEADER = `51-${JSON.stringify([ServerEvent.batch, { _placeholder: true, num: 0 }])}`;
+const BATCH_HEADER_FRAME = textFrame(utf8.encode(`4${BATCH_HEADER}`));
 
 /**
  * Emits `event` with `args` to every socket of `room` in the default namespace, encoded once, and
@@ -317,7 +316,7 @@ function deliver(socket: Socket, encoded: Encoded, binary: boolean): boolean {
   if (socket.conn.readyState !== 'open') return false;
   // What socket.io's own emit does after encoding (Client.writeToEngine), without encoding again.
   if (binary) {
-    socket.conn.write(BINARY_HEADER(encoded.event));
+    socket.conn.write(BATCH_HEADER);
     const body = encoded.binary;
     socket.conn.write(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   } else socket.conn.write(encoded.json);

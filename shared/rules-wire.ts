@@ -14,22 +14,14 @@ export interface WirePattern {
 
 /**
  * The declarative rules of an attribute on the wire (`validate` functions stay where they are
- * defined). `of`: the rules of a dict's or list's element kind. Absent fields: no such rule.
+ * defined): {@link AttrRules} with patterns as `source` and `flags`. `of`: the rules of a dict's or
+ * list's element kind. Absent fields: no such rule.
  */
-export interface WireRules {
-  readonly minLength?: number;
-  readonly maxLength?: number;
+export type WireRules = Omit<AttrRules, 'pattern' | 'keyPattern' | 'validate'> & {
   readonly pattern?: WirePattern;
-  readonly oneOf?: readonly string[];
-  readonly min?: number;
-  readonly max?: number;
-  readonly integer?: true;
-  readonly maxBytes?: number;
-  readonly maxKeys?: number;
   readonly keyPattern?: WirePattern;
-  readonly maxItems?: number;
   readonly of?: WireRules;
-}
+};
 
 function patternToWire(p: RegExp): WirePattern {
   return { source: p.source, flags: p.flags };
