@@ -143,6 +143,19 @@ export function onCommand(handler: (cmd: Command['cmd']) => void | Promise<void>
   process.on('disconnect', () => process.exit(0));
 }
 
+/**
+ * In a child: runs the handler of `workload` for a known `variant`, or replies `unsupported` for a
+ * workload it has no handler for (a workload without commands of its own still answers `exit`).
+ */
+export function runWorkload(script: string, variants: readonly string[], workload: string, variant: string, handlers: Readonly<Record<string, (() => Promise<void>) | undefined>>): void {
+  const handler = handlers[workload];
+  if (!variants.includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${variants.join(', ')}`));
+  else if (handler === undefined) {
+    onCommand(() => undefined);
+    reply({ type: 'unsupported', why: `${script}: workload ${workload} is not implemented` });
+  } else handler().catch(fatal);
+}
+
 /** In a child: reports an error to the orchestrator and exits. */
 export function fatal(error: unknown): void {
   reply({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });

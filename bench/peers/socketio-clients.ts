@@ -22,12 +22,12 @@
  *   violations; continuity is checked along its group's objects.
  */
 import { io, type Socket } from 'socket.io-client';
-import { fatal, onCommand, reply } from '../lib/child.js';
+import { onCommand, reply, runWorkload } from '../lib/child.js';
 import { Comeback, runReconnect, type Returning } from '../lib/reconnect.js';
 import { Sampling, inBatches, samplingCommands, spread, timedRounds } from '../lib/sampling.js';
 import { onWireMessage } from '../lib/wire.js';
 import { runWrites, writeArgs, type Writer } from '../lib/writes.js';
-import { PEERS, W4, median, now, type JoinReport, type JoinResult, type ModelObject, type Unsupported, type W5ClientsExtra } from './model.js';
+import { PEERS, W4, median, now, type JoinReport, type JoinResult, type ModelObject, type W5ClientsExtra } from './model.js';
 
 type Triple = readonly [object: number, field: number, value: number];
 type Held = ModelObject & { id: number };
@@ -195,15 +195,13 @@ async function w3(url: string, parallel: number, rounds: number): Promise<void> 
 
 const [workload = '', variant = '', port = '', a = '0', b = '3', ...more] = process.argv.slice(2);
 const url = `http://127.0.0.1:${port}`;
-if (!(PEERS.socketio as readonly string[]).includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${PEERS.socketio.join(', ')}`));
-else if (workload === 'w1') fanout(url, Number(a)).catch(fatal);
-else if (workload === 'w2') w2(url, [a, b, ...more]).catch(fatal);
-else if (workload === 'w4') w4(url, Number(a), Number(b)).catch(fatal);
-else if (workload === 'w5') fanout(url, Number(a), Number(b)).catch(fatal);
-else if (workload === 'w3') {
-  onCommand(() => undefined);
-  w3(url, Number(a), Number(b)).catch(fatal);
-} else {
-  onCommand(() => undefined);
-  reply({ type: 'unsupported', why: `workload ${workload} is not implemented` } satisfies Unsupported);
-}
+runWorkload('socketio-clients.ts', PEERS.socketio, workload, variant, {
+  w1: () => fanout(url, Number(a)),
+  w2: () => w2(url, [a, b, ...more]),
+  w3: () => {
+    onCommand(() => undefined);
+    return w3(url, Number(a), Number(b));
+  },
+  w4: () => w4(url, Number(a), Number(b)),
+  w5: () => fanout(url, Number(a), Number(b)),
+});

@@ -15,12 +15,12 @@
  *   W2 is the same for both variants (the server answers `unsupported` to `unbatched`).
  */
 import { SyncClient } from '../../client/index.js';
-import { fatal, onCommand, reply } from '../lib/child.js';
+import { onCommand, reply, runWorkload } from '../lib/child.js';
 import { joinTree, onBatch, protocolSocket, type ProtocolSocket } from '../lib/protocol.js';
 import { SAMPLED, Sampling, inBatches, percentiles, samplingCommands, spread, timedRounds, type JoinRound } from '../lib/sampling.js';
 import { tappedTransport } from '../lib/visibility-transport.js';
 import { onWireMessage } from '../lib/wire.js';
-import { PEERS, now, type JoinReport, type JoinResult, type Unsupported } from './model.js';
+import { PEERS, now, type JoinReport, type JoinResult } from './model.js';
 import { w5 } from './treesync-filtered.js';
 import { TREE } from './treesync-model.js';
 import { w4 } from './treesync-reconnect.js';
@@ -152,15 +152,13 @@ async function w3(url: string, parallel: number, rounds: number): Promise<void> 
 
 const [workload = '', variant = '', port = '', a = '0', b = '3', ...more] = process.argv.slice(2);
 const url = `http://127.0.0.1:${port}`;
-if (!(PEERS.treesync as readonly string[]).includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${PEERS.treesync.join(', ')}`));
-else if (workload === 'w1') w1(url, variant, Number(a)).catch(fatal);
-else if (workload === 'w2') w2(url, [a, b, ...more]).catch(fatal);
-else if (workload === 'w4') w4(url, Number(a), Number(b)).catch(fatal);
-else if (workload === 'w5') w5(url, Number(a), Number(b)).catch(fatal);
-else if (workload === 'w3') {
-  onCommand(() => undefined);
-  w3(url, Number(a), Number(b)).catch(fatal);
-} else {
-  onCommand(() => undefined);
-  reply({ type: 'unsupported', why: `workload ${workload} is not implemented` } satisfies Unsupported);
-}
+runWorkload('treesync-clients.ts', PEERS.treesync, workload, variant, {
+  w1: () => w1(url, variant, Number(a)),
+  w2: () => w2(url, [a, b, ...more]),
+  w3: () => {
+    onCommand(() => undefined);
+    return w3(url, Number(a), Number(b));
+  },
+  w4: () => w4(url, Number(a), Number(b)),
+  w5: () => w5(url, Number(a), Number(b)),
+});
