@@ -97,13 +97,16 @@ export class Fanout {
     this.#timer = undefined;
   }
 
+  /** The timer's callback, made once (not a closure per scheduled flush). */
+  readonly #run = (): void => {
+    this.#timer = undefined;
+    this.flush();
+  };
+
   #schedule(): void {
     if (this.#timer !== undefined) return;
     if (this.#mode === 'immediate') return this.flush();
-    const run = (): void => {
-      this.#timer = undefined;
-      this.flush();
-    };
+    const run = this.#run;
     if (this.#mode === 'tick') {
       this.#timer = setImmediate(run);
       return;

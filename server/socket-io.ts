@@ -176,10 +176,10 @@ interface EngineConn {
   };
 }
 
-/** A WebSocket text frame (unmasked: server to client) holding `payload`. */
-export function textFrame(payload: Uint8Array): Uint8Array {
+/** A WebSocket text frame (unmasked: server to client) holding `payload`; a Buffer, which a TCP socket writes without wrapping it again. */
+export function textFrame(payload: Uint8Array): Buffer {
   const head = frameHead(0x81, payload.length);
-  const out = new Uint8Array(head.length + payload.length);
+  const out = Buffer.allocUnsafe(head.length + payload.length);
   out.set(head);
   out.set(payload, head.length);
   return out;
@@ -227,9 +227,9 @@ function wantsBinary(socket: Socket): boolean {
  */
 class Encoded {
   #json: string | undefined;
-  #jsonFrame: Uint8Array | undefined;
+  #jsonFrame: Buffer | undefined;
   #binary: Uint8Array | undefined;
-  #binaryFrames: Uint8Array | undefined;
+  #binaryFrames: Buffer | undefined;
 
   constructor(
     readonly event: string,
@@ -241,7 +241,7 @@ class Encoded {
     return (this.#json ??= `2${JSON.stringify([this.event, ...this.args])}`);
   }
 
-  get jsonFrame(): Uint8Array {
+  get jsonFrame(): Buffer {
     return (this.#jsonFrame ??= textFrame(utf8.encode(`4${this.json}`)));
   }
 
@@ -259,12 +259,12 @@ class Encoded {
     return this.binary.length + BINARY_OVERHEAD < this.json.length;
   }
 
-  /** The header text frame and the binary frame, in one buffer (one write). */
-  get binaryFrames(): Uint8Array {
+  /** The header text frame and the binary frame, in one Buffer (one write, and no per-socket wrapping of a Uint8Array). */
+  get binaryFrames(): Buffer {
     if (this.#binaryFrames !== undefined) return this.#binaryFrames;
     const body = this.binary;
     const head = frameHead(0x82, body.length);
-    const both = new Uint8Array(BATCH_HEADER_FRAME.length + head.length + body.length);
+    const both = Buffer.allocUnsafe(BATCH_HEADER_FRAME.length + head.length + body.length);
     both.set(BATCH_HEADER_FRAME);
     both.set(head, BATCH_HEADER_FRAME.length);
     both.set(body, BATCH_HEADER_FRAME.length + head.length);
