@@ -43,8 +43,9 @@ export class Child {
     cpu?: number,
     options: ChildOptions = {},
   ) {
-    // BENCH_PROF=1: CPU profiles of the server processes in bench/.out/ (open them in Chrome's devtools).
-    const prof = process.env['BENCH_PROF'] === '1' && script === 'server.ts' && options.dir === undefined ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
+    // BENCH_PROF=1: CPU profiles of the fan-out and peer server processes in bench/.out/ (open them in Chrome's devtools).
+    const profiled = options.dir === undefined ? script === 'server.ts' : options.dir === 'peers/' && script.endsWith('-server.ts');
+    const prof = process.env['BENCH_PROF'] === '1' && profiled ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
     const node = [process.execPath, ...prof, '--import', TSX, fileURLToPath(new URL(`../${options.dir ?? ''}${script}`, import.meta.url)), ...args];
     const argv = cpu !== undefined && HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
     const out = options.stdout === 'stderr' ? 2 : 'inherit';
