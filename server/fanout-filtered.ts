@@ -7,29 +7,43 @@ import type { Session } from './session.js';
 import type { SendTo } from './transport.js';
 import type { Tree } from './tree.js';
 import type { Viewer } from './viewer.js';
-import type { TreeVisibility, TxnStreams } from './visibility.js';
+import { streamOf, type TreeVisibility, type TxnStreams } from './visibility.js';
 
 /**
  * Sends a batch under visibility rules: sessions are grouped by what they may receive (their
  * stream of each transaction, and where their stream stands), and each group's batch is encoded
  * once. A batch a session receives nothing of is not sent; its next one starts where it stood.
+ * What a session receives is worked out once per audience (sessions with the same verdicts) and
+ * per transaction; each session then costs one lookup per batch.
  */
 export function sendFiltered(sendTo: SendTo, tree: Tree, visibility: TreeVisibility, args: readonly unknown[], txns: readonly TxnStreams[]): void {
   const last = txns[txns.length - 1]?.lastSeq ?? 0;
   const ids = new Map<readonly Op[], number>();
+  const idOf = (stream: readonly Op[] | undefined): string => {
+    if (stream === undefined || stream.length === 0) return '-';
+    let id = ids.get(stream);
+    if (id === undefined) ids.set(stream, (id = ids.size));
+    return String(id);
+  };
+  // Each audience's streams of the batch's transactions, as ids, from the first transaction a
+  // session of it may still need (sessions of one audience stand at the same seq, but for one that
+  // just joined or was refreshed; those key on their own seq).
+  const partition = txns[0]?.partition;
+  const samePartition = partition !== undefined && txns.every((txn) => txn.partition === partition);
+  const audienceKeys = new Map<string, string>();
+  const keyOf = (viewer: Viewer): string => {
+    const audience = samePartition ? partition.audienceOf.get(viewer) : undefined;
+    const memo = audience === undefined ? undefined : `${audience}@${viewer.sentSeq}`;
+    const known = memo === undefined ? undefined : audienceKeys.get(memo);
+    if (known !== undefined) return known;
+    let key = String(viewer.sentSeq);
+    for (const txn of txns) key += `,${txn.lastSeq > viewer.sentSeq ? idOf(streamOf(txn, viewer)) : '-'}`;
+    if (memo !== undefined) audienceKeys.set(memo, key);
+    return key;
+  };
   const groups = new Map<string, Viewer[]>();
   for (const viewer of visibility.viewers) {
-    let key = String(viewer.sentSeq);
-    for (const txn of txns) {
-      const stream = txn.lastSeq > viewer.sentSeq ? txn.streams.get(viewer) : undefined;
-      if (stream === undefined || stream.length === 0) {
-        key += ',-';
-        continue;
-      }
-      let id = ids.get(stream);
-      if (id === undefined) ids.set(stream, (id = ids.size));
-      key += `,${id}`;
-    }
+    const key = keyOf(viewer);
     const group = groups.get(key);
     if (group === undefined) groups.set(key, [viewer]);
     else group.push(viewer);
@@ -41,7 +55,7 @@ export function sendFiltered(sendTo: SendTo, tree: Tree, visibility: TreeVisibil
     let unchanged = first.sentSeq === (args[1] as number) - 1;
     for (const txn of txns) {
       if (txn.lastSeq <= first.sentSeq) continue;
-      const stream = txn.streams.get(first);
+      const stream = streamOf(txn, first);
       if (stream !== txn.ops) unchanged = false;
       if (stream === undefined || stream.length === 0) continue;
       for (const op of stream) ops.push(op);

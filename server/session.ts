@@ -119,7 +119,7 @@ export class Session implements SessionInfo {
     this.link.leave(tree.room);
     this.joined.delete(tree.name);
     const viewer = this.#viewers.get(tree.name);
-    if (viewer !== undefined) this.host.visibilityOf(tree)?.viewers.delete(viewer);
+    if (viewer !== undefined) this.host.visibilityOf(tree)?.remove(viewer);
     this.#viewers.delete(tree.name);
   }
 
@@ -129,7 +129,7 @@ export class Session implements SessionInfo {
       const tree = this.joined.get(name);
       const visibility = tree === undefined ? undefined : this.host.visibilityOf(tree);
       if (tree === undefined || visibility === undefined || !this.host.flush(tree)) continue;
-      viewer.reset();
+      visibility.reset(viewer);
       const all = tree.wireSnapshot();
       const snapshot = visibility.full(viewer) ? all : visibility.snapshot(viewer, all);
       this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch, snapshot });
@@ -215,7 +215,7 @@ export class Session implements SessionInfo {
     const viewer = visibility === undefined ? undefined : (this.#viewers.get(tree.name) ?? visibility.viewer(this, () => this.principal));
     if (visibility !== undefined && viewer !== undefined) {
       this.#viewers.set(tree.name, viewer);
-      visibility.viewers.add(viewer);
+      visibility.add(viewer);
       viewer.sentSeq = tree.seq;
     }
     const full = viewer === undefined || visibility === undefined || visibility.full(viewer);

@@ -26,6 +26,19 @@ export interface VisibleTree {
   get(id: ObjectId): ServerObject | undefined;
 }
 
+/**
+ * The tree's viewers grouped into audiences: viewers with the same verdict on every scope key of
+ * the tree (the same signature) receive the same stream of any transaction. A partition never
+ * changes; a new one is made when a viewer comes or goes, forgets its verdicts, or the tree gains
+ * a key, so a transaction keeps the partition its streams were computed for.
+ */
+export interface Partition {
+  /** Each viewer's audience (an index into `audiences`). */
+  readonly audienceOf: ReadonlyMap<Viewer, number>;
+  /** Each audience's first viewer, whose verdicts stand for all of them. */
+  readonly audiences: readonly Viewer[];
+}
+
 /** A committed transaction as its audiences receive it. */
 export interface TxnStreams {
   readonly firstSeq: number;
@@ -33,17 +46,25 @@ export interface TxnStreams {
   readonly origin: string;
   /** The transaction's ops, unfiltered: the stream of every session that sees all of it. */
   readonly ops: readonly Op[];
-  /** Per session: its stream of this transaction (the same array for sessions of one audience). */
-  readonly streams: ReadonlyMap<Viewer, readonly Op[]>;
+  /** The audiences when it was committed. */
+  readonly partition: Partition;
+  /** Per audience of `partition`: its stream of this transaction (audiences that receive the same share one array). */
+  readonly streams: readonly (readonly Op[])[];
+}
+
+/** A viewer's stream of a transaction, or undefined for a viewer that came after it. */
+export function streamOf(txn: TxnStreams, viewer: Viewer): readonly Op[] | undefined {
+  const audience = txn.partition.audienceOf.get(viewer);
+  return audience === undefined ? undefined : txn.streams[audience];
 }
 
 /** Tracks one tree's scopes and turns its transactions into per-audience streams. */
 export class TreeVisibility implements TreeObserver {
   readonly #chains = new Map<string, Chain>();
   readonly #empty: Chain;
-  /** Every scope key the tree has used: a session that sees all of them sees everything. */
-  readonly keys = new Set<string>();
-  readonly viewers = new Set<Viewer>();
+  readonly #keys = new Set<string>();
+  readonly #viewers = new Set<Viewer>();
+  #partition: Partition | undefined;
   // The current transaction: each touched node's parent and key before it.
   readonly #origParent = new Map<Node, Node | null>();
   readonly #origKey = new Map<Node, string | undefined>();
@@ -60,15 +81,66 @@ export class TreeVisibility implements TreeObserver {
     walk(tree.rootNode, (n) => void this.keyOf(n));
   }
 
-  /** A session's view of this tree. */
+  /** Every scope key the tree has used: a session that sees all of them sees everything. */
+  get keys(): ReadonlySet<string> {
+    return this.#keys;
+  }
+
+  /** The sessions that receive this tree's transactions filtered. */
+  get viewers(): ReadonlySet<Viewer> {
+    return this.#viewers;
+  }
+
+  /** A session's view of this tree (it receives transactions once `add`ed). */
   viewer(owner: object, principal: () => Principal): Viewer {
     return new Viewer(owner, principal, this.rules, this.onError);
   }
 
+  /** Starts sending transactions to `viewer`. */
+  add(viewer: Viewer): void {
+    if (this.#viewers.has(viewer)) return;
+    this.#viewers.add(viewer);
+    this.#partition = undefined;
+  }
+
+  /** Stops sending transactions to `viewer`. */
+  remove(viewer: Viewer): void {
+    if (this.#viewers.delete(viewer)) this.#partition = undefined;
+  }
+
+  /** Makes `viewer` ask the rules again (its principal, or what the rules read, changed). */
+  reset(viewer: Viewer): void {
+    viewer.reset();
+    this.#partition = undefined;
+  }
+
+  /**
+   * The viewers grouped into audiences by their signature (one audience per viewer when the tree
+   * has more than MAX_SIGNED_KEYS keys): made once per change of viewers or keys, so that a
+   * transaction costs per audience, not per session.
+   */
+  partition(): Partition {
+    if (this.#partition !== undefined) return this.#partition;
+    const signed = this.#keys.size <= MAX_SIGNED_KEYS;
+    const bySignature = new Map<string, number>();
+    const audienceOf = new Map<Viewer, number>();
+    const audiences: Viewer[] = [];
+    for (const viewer of this.#viewers) {
+      const signature = signed ? viewer.signature(this.#keys) : undefined;
+      let audience = signature === undefined ? undefined : bySignature.get(signature);
+      if (audience === undefined) {
+        audience = audiences.push(viewer) - 1;
+        if (signature !== undefined) bySignature.set(signature, audience);
+      }
+      audienceOf.set(viewer, audience);
+    }
+    return (this.#partition = { audienceOf, audiences });
+  }
+
   /** Whether `viewer` sees every scope the tree has: then it gets the tree unfiltered. */
   full(viewer: Viewer): boolean {
-    if (this.keys.size <= MAX_SIGNED_KEYS) return !viewer.signature(this.keys).includes('0');
-    for (const key of this.keys) if (!viewer.seesKey(key)) return false;
+    if (this.#keys.size <= MAX_SIGNED_KEYS) return !viewer.signature(this.#keys).includes('0');
+    for (const key of this.#keys) if (!viewer.seesKey(key)) return false;
     return true;
   }
 
@@ -86,7 +158,11 @@ export class TreeVisibility implements TreeObserver {
     }
     if (key === undefined) return undefined;
     const scope = typeof key === 'string' ? key : HIDDEN;
-    this.keys.add(scope);
+    if (!this.#keys.has(scope)) {
+      // A new key can split an audience: the next transaction groups the viewers anew.
+      this.#keys.add(scope);
+      this.#partition = undefined;
+    }
     return scope;
   }
 
@@ -196,12 +272,14 @@ export class TreeVisibility implements TreeObserver {
         targets.push(chain);
       }
     }
-    // The audiences: sessions that see every chain involved get the transaction as it is.
-    const streams = new Map<Viewer, readonly Op[]>();
+    // Each audience's stream, computed for its first viewer (the others have the same verdicts).
+    // Audiences that see every chain involved get the transaction as it is.
+    const partition = this.partition();
+    const streams: (readonly Op[])[] = new Array<readonly Op[]>(partition.audiences.length);
     const bySignature = new Map<string, readonly Op[]>();
-    const byAudience = new Map<string, readonly Op[]>();
     const context = new StreamContext(this, ops, entries, created, memo, parentsBefore);
-    for (const viewer of this.viewers) {
+    for (let i = 0; i < partition.audiences.length; i++) {
+      const viewer = partition.audiences[i] as Viewer;
       if (entries.length === 0) {
         // Attribute changes only: a viewer gets those of the objects it sees.
         let signature = '';
@@ -211,24 +289,13 @@ export class TreeVisibility implements TreeObserver {
           stream = signature.includes('0') ? context.topicOps(viewer, new Set()) : ops;
           bySignature.set(signature, stream);
         }
-        streams.set(viewer, stream);
-        continue;
+        streams[i] = stream;
+      } else {
+        // Structure changed: the stream depends on more of the tree.
+        streams[i] = this.full(viewer) ? ops : context.stream(viewer);
       }
-      // Structure changed: the stream depends on more of the tree. Computed once per audience
-      // (viewers with the same verdicts on every key), or per viewer when the tree has very many keys.
-      if (this.full(viewer)) {
-        streams.set(viewer, ops);
-        continue;
-      }
-      const signature = this.keys.size <= MAX_SIGNED_KEYS ? viewer.signature(this.keys) : undefined;
-      let stream = signature === undefined ? undefined : byAudience.get(signature);
-      if (stream === undefined) {
-        stream = context.stream(viewer);
-        if (signature !== undefined) byAudience.set(signature, stream);
-      }
-      streams.set(viewer, stream);
     }
-    return { firstSeq, lastSeq: firstSeq + ops.length - 1, origin, ops, streams };
+    return { firstSeq, lastSeq: firstSeq + ops.length - 1, origin, ops, partition, streams };
   }
 
   /**

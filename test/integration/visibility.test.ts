@@ -19,6 +19,8 @@ const PEOPLE: Record<string, Principal> = {
   red: { id: 'ann', team: 'red' },
   blue: { id: 'bo', team: 'blue' },
   solo: { id: 'cy', team: 'none' },
+  red2: { id: 'al', team: 'red' },
+  blue2: { id: 'bea', team: 'blue' },
 };
 
 function scopeOf(object: ServerObject): string | undefined {
@@ -181,6 +183,67 @@ describe('visibility', () => {
     await until(() => mirror.get(blue.id) !== undefined);
     expect(held(mirror)).toEqual(expectedFor(tree, session.principal));
     a.client.close();
+  });
+
+  it('groups sessions with the same verdicts into one audience, and stays exact when sessions leave, keys appear or principals change between commits of one batch', async () => {
+    const { server, tree, url, frames } = await setup();
+    const red = tree.root.create(Folder, { name: 'red', team: 'red' });
+    const blue = tree.root.create(Folder, { name: 'blue', team: 'blue' });
+    const redNote = red.create(Note, { text: 'SECRET-R0' });
+    const blueNote = blue.create(Note, { text: 'b0' });
+    const who = ['red', 'red2', 'blue', 'blue2'] as const;
+    const clients = who.map((w) => join(url, w));
+    const mirrors = await Promise.all(clients.map((c) => c.mirror));
+    const sessionOf = (clientId: string) => [...server.host.sessions].find((s) => s.clientId === clientId);
+    const visibility = server.host.visibilityOf(tree);
+    // Two audiences: red with red2, blue with blue2 (the tree's keys are team:red and team:blue).
+    expect(visibility?.partition().audiences.length).toBe(2);
+    const blue2 = sessionOf('blue2-client');
+    const red2 = sessionOf('red2-client');
+    if (blue2 === undefined || red2 === undefined) throw new Error('no session');
+    // A batch red's audience receives nothing of leaves its sessions where they stood; a red session
+    // joining after it stands further on, in the same audience: each gets the next batch from its own seq.
+    blueNote.attrs.text.set('b-1');
+    await until(() => mirrors[2]?.get(blueNote.id)?.get('text' as never) === 'b-1');
+    const warnings: string[] = [];
+    const late = new SyncClient({ url, types, clientId: 'late-client', auth: { who: 'red' }, storage: null, logger: { warn: (msg: string) => void warnings.push(msg) } });
+    const lateMirror = await late.join('v');
+    redNote.attrs.text.set('SECRET-R-1');
+    await until(() => lateMirror.get(redNote.id)?.get('text' as never) === 'SECRET-R-1' && mirrors[0]?.get(redNote.id)?.get('text' as never) === 'SECRET-R-1');
+    expect(lateMirror.seq).toBe(tree.seq);
+    expect(mirrors[0]?.seq).toBe(tree.seq);
+    // Applied as sent, not healed by a fresh snapshot.
+    expect(warnings).toEqual([]);
+    // One turn, so one batch ('tick' flush) whose transactions were committed under different audiences.
+    redNote.attrs.text.set('SECRET-R1');
+    blueNote.attrs.text.set('b1');
+    server.io.sockets.sockets.get(red2.id)?.disconnect(true);
+    redNote.attrs.text.set('SECRET-R2');
+    const green = tree.root.create(Folder, { name: 'green', team: 'green' });
+    green.create(Note, { text: 'SECRET-G1' });
+    blueNote.attrs.text.set('b2');
+    blue2.principal = { id: 'bea', team: 'green' };
+    server.host.refreshVisibility(blue2);
+    redNote.attrs.text.set('SECRET-R3');
+    blueNote.move(red, 0);
+    blueNote.attrs.text.set('b3');
+    // red and blue2 now differ from everyone: three audiences of the three sessions left.
+    expect(visibility?.partition().audiences.length).toBe(3);
+    const expected: Record<string, Principal> = { red: PEOPLE['red'] as Principal, blue: PEOPLE['blue'] as Principal, blue2: blue2.principal };
+    for (const [i, w] of who.entries()) {
+      const principal = expected[w];
+      if (principal === undefined) continue;
+      await until(() => JSON.stringify(held(mirrors[i] as Mirror)) === JSON.stringify(expectedFor(tree, principal)));
+    }
+    const bytes = (id: string): string => (frames.get(id) ?? []).join('');
+    for (const marker of ['SECRET-R1', 'SECRET-R2', 'SECRET-R3', 'SECRET-G1']) expect(bytes('blue-client')).not.toContain(marker);
+    for (const marker of ['SECRET-R2', 'SECRET-R3', 'SECRET-G1']) expect(bytes('red2-client')).not.toContain(marker);
+    expect(bytes('blue2-client')).toContain('SECRET-G1');
+    expect(bytes('blue2-client')).not.toContain('SECRET-R');
+    expect(bytes('red-client')).toContain('SECRET-R3');
+    await until(() => JSON.stringify(held(lateMirror)) === JSON.stringify(expectedFor(tree, PEOPLE['red'] as Principal)));
+    for (const c of clients) c.client.close();
+    late.close();
   });
 
   it('fails closed: a scope rule or canSee that throws or returns junk hides the object, and the server stays up', async () => {
