@@ -145,8 +145,17 @@ export class Writer {
     }
   }
 
+  /** A copy of what was written. */
   bytes(): Uint8Array {
     return this.buf.slice(0, this.at);
+  }
+
+  /** Empties the writer for reuse (its buffer stays, grown to the largest batch so far, at most 64 KiB kept). */
+  reset(): this {
+    if (this.buf.length > 65_536) this.buf = new Uint8Array(256);
+    this.at = 0;
+    this.prev.fill(0);
+    return this;
   }
 }
 

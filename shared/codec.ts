@@ -26,10 +26,13 @@ const FLAG_LAST_SEQ = 2;
 /** An attribute index below this shares the op's first byte. */
 const ATTR_INLINE = 15;
 
+/** One writer for every batch (encoding is synchronous): a filtered batch per audience does not allocate its buffers each time. */
+const writer = new Writer();
+
 /** Encodes batch arguments (JSON form) as one binary batch. */
 export function encodeBatch(args: AnyBatchArgs): Uint8Array {
   const [ref, firstSeq, ops, origins, lastSeq] = args as readonly [number, number, readonly Op[], BatchArgs[3] | null | undefined, number | undefined];
-  const w = new Writer();
+  const w = writer.reset();
   w.byte(BINARY_BATCH_VERSION);
   w.uint(ref);
   w.uint(firstSeq);

@@ -84,6 +84,17 @@ describe('binary batches', () => {
     const ops: Op[] = [[OP.set, 3, 14, 1], [OP.set, 3, 15, 2], [OP.set, 3, 1_000, 3]];
     expect(decodeBatch(encodeBatch([1, 1, ops]))).toEqual([1, 1, ops]);
   });
+
+  it('encode each batch on its own, after one that failed half-way or one larger than the reused buffer keeps', () => {
+    const floats: Op[] = [[OP.set, 1, 0, 0.5], [OP.set, 2, 0, 0.75]];
+    const expected = encodeBatch([1, 1, floats]);
+    // A value that is not JSON fails after the first op (and its float) was written.
+    expect(() => encodeBatch([1, 1, [[OP.set, 1, 0, 0.25], [OP.set, 2, 0, (() => 1) as unknown as Json]]])).toThrow(SyncError);
+    expect(encodeBatch([1, 1, floats])).toEqual(expected);
+    const big: Op[] = [[OP.set, 1, 0, 'x'.repeat(100_000)]];
+    expect(decodeBatch(encodeBatch([1, 1, big]))).toEqual([1, 1, big]);
+    expect(encodeBatch([1, 1, floats])).toEqual(expected);
+  });
 });
 
 describe('binary batches from a hostile or broken server', () => {
