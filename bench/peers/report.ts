@@ -7,6 +7,7 @@
 import { fmt } from '../lib/report.js';
 import { PEERS, median, type ClientsReport, type JoinResult, type Peer, type ServerReport, type W1ServerExtra } from './model.js';
 import { LABEL, n0, order, pct, renderW2, renderW4, renderW5, table, type Row, type W2Run, type W4Run, type W5Run } from './report-workloads.js';
+import { renderSaturation } from './report-saturation.js';
 
 export type { Status } from './report-workloads.js';
 
@@ -251,6 +252,10 @@ export function renderMarkdown(input: PeersInput): string {
       }),
     ),
   );
+
+  out.push('', '## W1 saturation: the highest measured rate that keeps p99 under 100 ms', '');
+  out.push(...renderSaturation(input.w1, w1Figures));
+  out.push('', 'With at least 95% of the asked rate made; bracketed by the rates W1 measures (1,000 and 5,000 mutations/s), not searched between them.');
 
   out.push('', '## W3 join: time from connect until every one of `parallel` fresh clients holds all M objects (the slowest)', '');
   const w3 = [...input.w3].sort((a, b) => a.objects - b.objects || a.parallel - b.parallel || order(a.system, a.variant) - order(b.system, b.variant));
