@@ -273,28 +273,36 @@ export class TreeVisibility implements TreeObserver {
       }
     }
     // Each audience's stream, computed for its first viewer (the others have the same verdicts).
-    // Audiences that see every chain involved get the transaction as it is.
-    const partition = this.partition();
-    const streams: (readonly Op[])[] = new Array<readonly Op[]>(partition.audiences.length);
-    const bySignature = new Map<string, readonly Op[]>();
+    // Audiences that see every chain involved get the transaction as it is. Building a stream can
+    // meet a scope key never seen before (a rule that reads more than its own object); that may
+    // split an audience, so the streams are built again on the new partition until no key is new.
     const context = new StreamContext(this, ops, entries, created, memo, parentsBefore);
-    for (let i = 0; i < partition.audiences.length; i++) {
-      const viewer = partition.audiences[i] as Viewer;
-      if (entries.length === 0) {
-        // Attribute changes only: a viewer gets those of the objects it sees.
-        let signature = '';
-        for (const chain of targets) signature += viewer.sees(chain) ? '1' : '0';
-        let stream = bySignature.get(signature);
-        if (stream === undefined) {
-          stream = signature.includes('0') ? context.topicOps(viewer, new Set()) : ops;
-          bySignature.set(signature, stream);
+    let partition: Partition;
+    let streams: (readonly Op[])[];
+    let known: number;
+    do {
+      known = this.#keys.size;
+      partition = this.partition();
+      streams = new Array<readonly Op[]>(partition.audiences.length);
+      const bySignature = new Map<string, readonly Op[]>();
+      for (let i = 0; i < partition.audiences.length; i++) {
+        const viewer = partition.audiences[i] as Viewer;
+        if (entries.length === 0) {
+          // Attribute changes only: a viewer gets those of the objects it sees.
+          let signature = '';
+          for (const chain of targets) signature += viewer.sees(chain) ? '1' : '0';
+          let stream = bySignature.get(signature);
+          if (stream === undefined) {
+            stream = signature.includes('0') ? context.topicOps(viewer, new Set()) : ops;
+            bySignature.set(signature, stream);
+          }
+          streams[i] = stream;
+        } else {
+          // Structure changed: the stream depends on more of the tree.
+          streams[i] = this.full(viewer) ? ops : context.stream(viewer);
         }
-        streams[i] = stream;
-      } else {
-        // Structure changed: the stream depends on more of the tree.
-        streams[i] = this.full(viewer) ? ops : context.stream(viewer);
       }
-    }
+    } while (this.#keys.size !== known);
     return { firstSeq, lastSeq: firstSeq + ops.length - 1, origin, ops, partition, streams };
   }
 
