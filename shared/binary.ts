@@ -25,6 +25,9 @@ const SHORT_STRING_MAX = 63;
 /** Integers this small go as varints; larger ones (timestamps) as floats, which XOR well. */
 const INT_MAX = 0x7fff_ffff;
 
+/** The largest buffer a writer keeps between uses: a common batch reuses it, a larger one's is let go. */
+const KEEP_MAX = 65_536;
+
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -145,14 +148,19 @@ export class Writer {
     }
   }
 
-  /** A copy of what was written. */
+  /** A copy of what was written: never a view of the buffer, which the writer's next use overwrites. */
   bytes(): Uint8Array {
     return this.buf.slice(0, this.at);
   }
 
-  /** Empties the writer for reuse (its buffer stays, grown to the largest batch so far, at most 64 KiB kept). */
+  /** Lets go of a buffer grown past {@link KEEP_MAX} (by a large batch), so that it is not held while the writer is idle. */
+  trim(): void {
+    if (this.buf.length > KEEP_MAX) this.buf = new Uint8Array(256);
+  }
+
+  /** Empties the writer for reuse (its buffer stays, grown to the largest batch so far, at most {@link KEEP_MAX} kept). */
   reset(): this {
-    if (this.buf.length > 65_536) this.buf = new Uint8Array(256);
+    this.trim();
     this.at = 0;
     this.prev.fill(0);
     return this;

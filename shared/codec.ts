@@ -28,11 +28,25 @@ const ATTR_INLINE = 15;
 
 /** One writer for every batch (encoding is synchronous): a filtered batch per audience does not allocate its buffers each time. */
 const writer = new Writer();
+/** Whether `writer` is in use: a call made during an encoding (a getter in a value calling encodeBatch) takes a writer of its own. */
+let writerBusy = false;
 
-/** Encodes batch arguments (JSON form) as one binary batch. */
+/** Encodes batch arguments (JSON form) as one binary batch: a new array, never a view of a reused buffer. */
 export function encodeBatch(args: AnyBatchArgs): Uint8Array {
+  if (writerBusy) return encodeWith(new Writer(), args);
+  writerBusy = true;
+  try {
+    return encodeWith(writer.reset(), args);
+  } finally {
+    // After a large batch (or one that failed half-way), let its buffer go now rather than at the next batch.
+    writer.trim();
+    writerBusy = false;
+  }
+}
+
+/** Writes a batch with `w` (a reset or new writer) and returns a copy of its bytes. */
+function encodeWith(w: Writer, args: AnyBatchArgs): Uint8Array {
   const [ref, firstSeq, ops, origins, lastSeq] = args as readonly [number, number, readonly Op[], BatchArgs[3] | null | undefined, number | undefined];
-  const w = writer.reset();
   w.byte(BINARY_BATCH_VERSION);
   w.uint(ref);
   w.uint(firstSeq);

@@ -92,8 +92,36 @@ describe('binary batches', () => {
     expect(() => encodeBatch([1, 1, [[OP.set, 1, 0, 0.25], [OP.set, 2, 0, (() => 1) as unknown as Json]]])).toThrow(SyncError);
     expect(encodeBatch([1, 1, floats])).toEqual(expected);
     const big: Op[] = [[OP.set, 1, 0, 'x'.repeat(100_000)]];
-    expect(decodeBatch(encodeBatch([1, 1, big]))).toEqual([1, 1, big]);
+    const bigBytes = encodeBatch([1, 1, big]);
+    expect(decodeBatch(bigBytes)).toEqual([1, 1, big]);
     expect(encodeBatch([1, 1, floats])).toEqual(expected);
+    // Each result is its own copy: a later batch written over the reused buffer leaves it as it was.
+    const kept = encodeBatch([1, 1, floats]);
+    const keptCopy = Uint8Array.from(kept);
+    const other = encodeBatch([9, 500, [[OP.put, 7, 3, 'k', 'a longer value than the kept batch holds'], [OP.destroy, 8]]]);
+    expect(other).not.toEqual(keptCopy);
+    expect(kept).toEqual(keptCopy);
+    expect(decodeBatch(kept)).toEqual([1, 1, floats]);
+    encodeBatch([1, 1, big]);
+    expect(kept).toEqual(keptCopy);
+    expect(decodeBatch(bigBytes)).toEqual([1, 1, big]);
+  });
+
+  it('encode a batch that is asked for during another one (a getter in a value) without spoiling either', () => {
+    const inner: Op[] = [[OP.set, 2, 0, 0.75], [OP.delete, 3, 1, 'gone']];
+    let innerBytes: Uint8Array | undefined;
+    const value = {
+      get v(): Json {
+        innerBytes = encodeBatch([5, 6, inner]);
+        return 'outer';
+      },
+    };
+    const outer: Op[] = [[OP.set, 1, 0, 0.25], [OP.put, 1, 1, 'k', value], [OP.set, 4, 0, 'after']];
+    const outerBytes = encodeBatch([1, 1, outer]);
+    expect(decodeBatch(outerBytes)).toEqual([1, 1, [outer[0], [OP.put, 1, 1, 'k', { v: 'outer' }], outer[2]]]);
+    expect(innerBytes && decodeBatch(innerBytes)).toEqual([5, 6, inner]);
+    // And the shared writer is free again afterwards.
+    expect(decodeBatch(encodeBatch([5, 6, inner]))).toEqual([5, 6, inner]);
   });
 });
 
