@@ -185,7 +185,7 @@ describe('visibility', () => {
     a.client.close();
   });
 
-  it('groups sessions with the same verdicts into one audience, and stays exact when sessions leave, keys appear or principals change between commits of one batch', async () => {
+  it('groups sessions with the same verdicts into one audience, and stays exact when sessions leave or new keys split audiences between commits of one batch, and when a principal changes mid-turn', async () => {
     const { server, tree, url, frames } = await setup();
     const red = tree.root.create(Folder, { name: 'red', team: 'red' });
     const blue = tree.root.create(Folder, { name: 'blue', team: 'blue' });
@@ -214,20 +214,25 @@ describe('visibility', () => {
     expect(mirrors[0]?.seq).toBe(tree.seq);
     // Applied as sent, not healed by a fresh snapshot.
     expect(warnings).toEqual([]);
-    // One turn, so one batch ('tick' flush) whose transactions were committed under different audiences.
+    // One turn, so one batch ('tick' flush) whose transactions were committed under different
+    // audiences; refreshVisibility below sends what is pending first, so it ends that batch and the
+    // rest of the turn is a second one.
     redNote.attrs.text.set('SECRET-R1');
     blueNote.attrs.text.set('b1');
     server.io.sockets.sockets.get(red2.id)?.disconnect(true);
     redNote.attrs.text.set('SECRET-R2');
     const green = tree.root.create(Folder, { name: 'green', team: 'green' });
     green.create(Note, { text: 'SECRET-G1' });
+    // A new key (user:bea) on which blue and blue2 differ splits their audience within the batch:
+    // blue2 receives the note, blue never does.
+    blue.create(Note, { owner: 'bea', text: 'SECRET-BEA' });
     blueNote.attrs.text.set('b2');
     blue2.principal = { id: 'bea', team: 'green' };
     server.host.refreshVisibility(blue2);
     redNote.attrs.text.set('SECRET-R3');
     blueNote.move(red, 0);
     blueNote.attrs.text.set('b3');
-    // red and blue2 now differ from everyone: three audiences of the three sessions left.
+    // Four sessions left (red2 is gone, the late client came): red with the late one, blue, and blue2.
     expect(visibility?.partition().audiences.length).toBe(3);
     const expected: Record<string, Principal> = { red: PEOPLE['red'] as Principal, blue: PEOPLE['blue'] as Principal, blue2: blue2.principal };
     for (const [i, w] of who.entries()) {
@@ -236,9 +241,11 @@ describe('visibility', () => {
       await until(() => JSON.stringify(held(mirrors[i] as Mirror)) === JSON.stringify(expectedFor(tree, principal)));
     }
     const bytes = (id: string): string => (frames.get(id) ?? []).join('');
-    for (const marker of ['SECRET-R1', 'SECRET-R2', 'SECRET-R3', 'SECRET-G1']) expect(bytes('blue-client')).not.toContain(marker);
-    for (const marker of ['SECRET-R2', 'SECRET-R3', 'SECRET-G1']) expect(bytes('red2-client')).not.toContain(marker);
+    for (const marker of ['SECRET-R1', 'SECRET-R2', 'SECRET-R3', 'SECRET-G1', 'SECRET-BEA']) expect(bytes('blue-client')).not.toContain(marker);
+    for (const marker of ['SECRET-R2', 'SECRET-R3', 'SECRET-G1', 'SECRET-BEA']) expect(bytes('red2-client')).not.toContain(marker);
+    for (const id of ['red-client', 'late-client']) expect(bytes(id)).not.toContain('SECRET-BEA');
     expect(bytes('blue2-client')).toContain('SECRET-G1');
+    expect(bytes('blue2-client')).toContain('SECRET-BEA');
     expect(bytes('blue2-client')).not.toContain('SECRET-R');
     expect(bytes('red-client')).toContain('SECRET-R3');
     await until(() => JSON.stringify(held(lateMirror)) === JSON.stringify(expectedFor(tree, PEOPLE['red'] as Principal)));
