@@ -43,9 +43,12 @@ export class Child {
     cpu?: number,
     options: ChildOptions = {},
   ) {
-    // BENCH_PROF=1: CPU profiles of the fan-out and peer server processes in bench/.out/ (open them in Chrome's devtools).
-    const profiled = options.dir === undefined ? script === 'server.ts' : options.dir === 'peers/' && script.endsWith('-server.ts');
-    const prof = process.env['BENCH_PROF'] === '1' && profiled ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
+    // BENCH_PROF=1: CPU profiles of the fan-out and peer server processes in bench/.out/ (open them in Chrome's devtools);
+    // BENCH_PROF=clients: of the peer load-client processes instead.
+    const which = process.env['BENCH_PROF'];
+    const profiled =
+      which === 'clients' ? options.dir === 'peers/' && script.endsWith('-clients.ts') : which === '1' && (options.dir === undefined ? script === 'server.ts' : options.dir === 'peers/' && script.endsWith('-server.ts'));
+    const prof = profiled ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
     const node = [process.execPath, ...prof, '--import', TSX, fileURLToPath(new URL(`../${options.dir ?? ''}${script}`, import.meta.url)), ...args];
     const argv = cpu !== undefined && HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
     const out = options.stdout === 'stderr' ? 2 : 'inherit';
