@@ -11,7 +11,7 @@
  * rejoin of the same tree), disconnects; replies `round` with a CatchupRound.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, JoinedMessage, ServerToClientEvents } from '../shared/index.js';
+import { unflattenSnapshot, type ClientToServerEvents, type JoinedMessage, type ServerToClientEvents } from '../shared/index.js';
 import { onCommand, reply } from './lib/child.js';
 import { CATCHUP_TREE, type CatchupRound, type JoinSample } from './lib/durability-model.js';
 import { onWireMessage } from './lib/wire.js';
@@ -60,7 +60,7 @@ async function join(since?: { seq: number; epoch: string }): Promise<JoinSample 
     const ms = performance.now() - t0;
     const { joined, scribes } = result;
     const snapshot = joined.snapshot;
-    return { bytes: bytes.n, ms, via: snapshot === undefined ? 'scribes' : 'snapshot', items: snapshot === undefined ? scribes : snapshot.length, seq: joined.seq, epoch: joined.epoch };
+    return { bytes: bytes.n, ms, via: snapshot === undefined ? 'scribes' : 'snapshot', items: snapshot === undefined ? scribes : unflattenSnapshot(snapshot).length, seq: joined.seq, epoch: joined.epoch };
   } finally {
     socket.disconnect();
   }

@@ -9,7 +9,7 @@
  * latency from emit to ack, scribes received in batches).
  */
 import { io, type Socket } from 'socket.io-client';
-import { OP, type AckMessage, type ClientToServerEvents, type Op, type RejectMessage, type ServerToClientEvents, type WelcomeMessage } from '../shared/index.js';
+import { OP, unflattenSnapshot, type AckMessage, type ClientToServerEvents, type Op, type RejectMessage, type ServerToClientEvents, type WelcomeMessage } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import { Card, VOTES_TREE, type LoadClientsReport } from './lib/durability-model.js';
 import { quantile } from './lib/model.js';
@@ -72,7 +72,7 @@ function connect(i: number): Promise<Proposer> {
     socket.on('joined', (msg) => {
       const typeIndex = welcome?.types.findIndex(([name]) => name === Card.name) ?? -1;
       const attr = welcome?.types[typeIndex]?.[1].findIndex(([name]) => name === 'votes') ?? -1;
-      const card = msg.snapshot?.filter(([, type]) => type === typeIndex)[i]?.[0];
+      const card = unflattenSnapshot(msg.snapshot ?? []).filter(([, type]) => type === typeIndex)[i]?.[0];
       if (card === undefined || attr < 0) return reject(new Error(`client ${i}: no card of its own in the snapshot`));
       const p: Proposer = { socket, card, attr, sent: new Map(), nextOpId: (welcome?.lastOpId ?? 0) + 1, seq: msg.seq };
       socket.on('ack', (ack: AckMessage) => {

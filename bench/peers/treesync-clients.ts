@@ -15,6 +15,7 @@
  *   W2 is the same for both variants (the server answers `unsupported` to `unbatched`).
  */
 import { SyncClient } from '../../client/index.js';
+import { unflattenSnapshot } from '../../shared/index.js';
 import { onCommand, reply, runWorkload } from '../lib/child.js';
 import { joinTree, onBatch, protocolSocket, type ProtocolSocket } from '../lib/protocol.js';
 import { SAMPLED, Sampling, inBatches, percentiles, samplingCommands, spread, timedRounds, type JoinRound } from '../lib/sampling.js';
@@ -116,7 +117,8 @@ function rawRound(url: string): JoinRound {
     const joined = await Promise.all(sockets.map((s) => joinTree(s, TREE)));
     const ms = performance.now() - t0;
     sockets.forEach((s) => s.disconnect());
-    return { ms, objects: joined[0]?.snapshot?.length ?? 0, bytes: bytes / parallel };
+    // Counted after the clock stopped: the raw path parses the snapshot and keeps it, nothing more.
+    return { ms, objects: unflattenSnapshot(joined[0]?.snapshot ?? []).length, bytes: bytes / parallel };
   };
 }
 

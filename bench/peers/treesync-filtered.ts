@@ -11,7 +11,7 @@
  * starts right after it. Latency is sampled on every mirror and on 20 protocol-level clients.
  */
 import { SyncClient, type Mirror } from '../../client/index.js';
-import type { JoinedMessage } from '../../shared/index.js';
+import { unflattenSnapshot, type JoinedMessage } from '../../shared/index.js';
 import { onCommand, reply } from '../lib/child.js';
 import { median, now } from '../lib/model.js';
 import { joinTree, onBatch, protocolSocket } from '../lib/protocol.js';
@@ -86,7 +86,7 @@ export async function w5(url: string, n: number, groups: number): Promise<void> 
     const joined: JoinedMessage = await joinTree(socket, TREE);
     ids = fromSnapshot(
       i,
-      (joined.snapshot ?? []).map(([id, type, , values]) => ({ id, type: typeOf[type] ?? '', values })),
+      unflattenSnapshot(joined.snapshot ?? []).map(([id, type, , values]) => ({ id, type: typeOf[type] ?? '', values })),
     );
     next = joined.seq + 1;
   }

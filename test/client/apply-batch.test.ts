@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, OP, typeToWire, type Op } from '../../shared/index.js';
+import { ErrorCode, OP, flattenSnapshot, typeToWire, type Op } from '../../shared/index.js';
 import { applyBatch } from '../../client/apply-batch.js';
 import { TypeCatalog } from '../../client/catalog.js';
 import { snapshotState } from '../../client/snapshot.js';
 import type { TreeState } from '../../client/types.js';
-import { SNAPSHOT, TYPES } from './fake-transport.js';
+import { SNAPSHOT, SNAPSHOT_OBJECTS, TYPES } from './fake-transport.js';
 
 const catalog = new TypeCatalog(TYPES.map(typeToWire), TYPES);
 
@@ -146,7 +146,7 @@ describe('snapshotState()', () => {
 
   it('over a previous state, keeps the references of what did not change', () => {
     const prev = initial();
-    const wire = structuredClone(SNAPSHOT).map((o) => (o[0] === 1 ? [1, 1, 0, ['cpu', 6, { a: 'x' }, [1, 2, 3]]] : o));
+    const wire = flattenSnapshot(structuredClone(SNAPSHOT_OBJECTS).map((o) => (o[0] === 1 ? [1, 1, 0, ['cpu', 6, { a: 'x' }, [1, 2, 3]]] : o)));
     const { state, changed } = snapshotState(catalog, 12, wire, prev);
     expect(state.objects[2]).toBe(prev.objects[2]);
     expect(state.objects[1]).not.toBe(prev.objects[1]);

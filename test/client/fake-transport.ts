@@ -10,6 +10,8 @@ import {
   typeToWire,
   type Op,
   type WelcomeMessage,
+  flattenSnapshot,
+  type FlatSnapshot,
   type WireObject,
 } from '../../shared/index.js';
 import type { ClientTransport, ConnectError } from '../../client/index.js';
@@ -27,14 +29,17 @@ export function welcome(lastOpId = 0, clientId = 'me'): WelcomeMessage {
   return { v: PROTOCOL_VERSION, clientId, types: TYPES.map(typeToWire), limits: DEFAULT_LIMITS, lastOpId };
 }
 
-/** root 0 (Folder) > [1 Gauge cpu, 2 Gauge mem, 3 Folder sub > [4 Gauge disk]] */
-export const SNAPSHOT: readonly WireObject[] = [
+/** root 0 (Folder) > [1 Gauge cpu, 2 Gauge mem, 3 Folder sub > [4 Gauge disk]], as wire objects. */
+export const SNAPSHOT_OBJECTS: readonly WireObject[] = [
   [0, 0, -1, ['root']],
   [1, 1, 0, ['cpu', 5, { a: 'x' }, [1, 2, 3]]],
   [2, 1, 0, ['mem', 1, {}, []]],
   [3, 0, 0, ['sub']],
   [4, 1, 3, ['disk', 0, {}, []]],
 ];
+
+/** {@link SNAPSHOT_OBJECTS} as a `joined` carries it. */
+export const SNAPSHOT: FlatSnapshot = flattenSnapshot(SNAPSHOT_OBJECTS);
 
 export class FakeTransport implements ClientTransport {
   connected = false;

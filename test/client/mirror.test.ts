@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, OP, PROTOCOL_VERSION, SyncError, encodeBatch, type Op } from '../../shared/index.js';
+import { ErrorCode, OP, PROTOCOL_VERSION, SyncError, encodeBatch, flattenSnapshot, type Op } from '../../shared/index.js';
 import { SyncClient, type ChangeEvent, type DestroyEvent, type Mirror, type MoveEvent } from '../../client/index.js';
 import { FakeTransport, Folder, Gauge, SNAPSHOT, TYPES, welcome } from './fake-transport.js';
 
@@ -61,7 +61,7 @@ describe('SyncClient', () => {
     const joining = client.join('t');
     transport.connect();
     expect(transport.take()).toEqual([['join', { tree: 't' }]]);
-    transport.deliver('joined', { tree: 't', ref: 1, seq: 3, epoch: 'e1', snapshot: [[0, 0, -1, ['r']]] });
+    transport.deliver('joined', { tree: 't', ref: 1, seq: 3, epoch: 'e1', snapshot: [0, 0, -1, 1, 'r'] });
     expect((await joining).seq).toBe(3);
   });
 
@@ -224,13 +224,13 @@ describe('Mirror events', () => {
       tree: 't',
       ref: 9,
       seq: 50,
-      snapshot: [
+      snapshot: flattenSnapshot([
         [0, 0, -1, ['root']],
         [3, 0, 0, ['sub']],
         [1, 1, 0, ['cpu', 6, { a: 'x' }, [1, 2, 3]]],
         [5, 1, 3, ['new', 0, {}, []]],
         [4, 1, 3, ['disk', 0, {}, []]],
-      ],
+      ]),
     });
     expect(mirror.seq).toBe(50);
     expect(events.map((e) => e.kind)).toEqual(['destroy', 'create', 'move', 'move', 'change', 'batch']);

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ErrorCode, SyncError } from '../../shared/errors.js';
 import { OP } from '../../shared/ops.js';
-import { DEFAULT_LIMITS, PROTOCOL_VERSION, type JoinedMessage, type WelcomeMessage } from '../../shared/protocol.js';
+import { DEFAULT_LIMITS, PROTOCOL_VERSION, flattenSnapshot, unflattenSnapshot, type JoinedMessage, type WelcomeMessage } from '../../shared/protocol.js';
 import type { JoinContext } from '../../server/hooks.js';
 import { throughWire } from '../helpers/fake-link.js';
 import { A, Folder, TI, thrown } from './support.js';
@@ -73,9 +73,10 @@ describe('SyncHost.open()', () => {
     ['null auth', null, ErrorCode.BAD_MESSAGE],
     ['a string auth', 'v=1', ErrorCode.BAD_MESSAGE],
     ['no v', { clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
-    ['v 2', { v: 2, clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
+    ['v 1 (the protocol before flat snapshots)', { v: 1, clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
+    ['the next v', { v: PROTOCOL_VERSION + 1, clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
     ['v 0', { v: 0, clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
-    ['v "1"', { v: '1', clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
+    ['v as a string', { v: String(PROTOCOL_VERSION), clientId: 'a' }, ErrorCode.PROTOCOL_VERSION],
     ['no clientId', { v: PROTOCOL_VERSION }, ErrorCode.BAD_MESSAGE],
     ['an empty clientId', { v: PROTOCOL_VERSION, clientId: '' }, ErrorCode.BAD_MESSAGE],
     ['a numeric clientId', { v: PROTOCOL_VERSION, clientId: 5 }, ErrorCode.BAD_MESSAGE],
@@ -117,7 +118,7 @@ describe('join', () => {
     const alice = connect();
     alice.join('room-1');
     const joined = alice.link.firsts('joined')[0] as JoinedMessage;
-    expect(joined).toEqual({ tree: 'room-1', ref: 2, seq: 0, epoch: host.tree('room-1').epoch, snapshot: [[0, TI.Folder, -1, ['']]] });
+    expect(joined).toEqual({ tree: 'room-1', ref: 2, seq: 0, epoch: host.tree('room-1').epoch, snapshot: [0, TI.Folder, -1, 1, ''] });
     expect(host.treeNames).toEqual(['main', 'room-1']);
     expect(host.tree('room-1').rootNode.type).toBe(Folder);
     alice.link.take();
@@ -134,9 +135,9 @@ describe('join', () => {
     const alice = connect();
     alice.join();
     expect(alice.link.received).toEqual([
-      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] },
+      { event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(flattenSnapshot(tree.snapshot())) }] },
     ]);
-    expect((alice.link.firsts('joined')[0] as JoinedMessage).snapshot).toEqual([
+    expect(unflattenSnapshot((alice.link.firsts('joined')[0] as JoinedMessage).snapshot)).toEqual([
       [0, TI.Root, -1, ['root', {}]],
       [1, TI.Item, 0, ['x', 0, false, null, { k: 'v' }, [1, 2, 3]]],
       [2, TI.Bag, 0, [[], {}]],
@@ -205,7 +206,7 @@ describe('join', () => {
     expect(tree.seq).toBe(8);
     const alice = connect();
     alice.join('main', 1);
-    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 8, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] }]);
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 8, epoch: tree.epoch, snapshot: throughWire(flattenSnapshot(tree.snapshot())) }] }]);
     const recent = connect('carol');
     recent.join('main', 7);
     expect(recent.link.all('b')).toEqual([[1, 8, [[OP.add, 1, A.count, 1]]]]);
@@ -215,7 +216,7 @@ describe('join', () => {
     const { tree, connect } = setup();
     const alice = connect();
     alice.send('join', { tree: 'main', since: 1, epoch: 'an-older-epoch' });
-    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] }]);
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(flattenSnapshot(tree.snapshot())) }] }]);
     alice.link.take();
     alice.send('join', { tree: 'main', since: 1 });
     expect((alice.link.firsts('joined')[0] as JoinedMessage).snapshot).toBeDefined();
@@ -225,7 +226,7 @@ describe('join', () => {
     const { tree, connect } = setup();
     const alice = connect();
     alice.join('main', 99);
-    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(tree.snapshot()) }] }]);
+    expect(alice.link.received).toEqual([{ event: 'joined', args: [{ tree: 'main', ref: 1, seq: 2, epoch: tree.epoch, snapshot: throughWire(flattenSnapshot(tree.snapshot())) }] }]);
   });
 
   it('flushes pending batches to the room before joining, so nothing arrives twice', async () => {
