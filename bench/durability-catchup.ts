@@ -11,7 +11,7 @@
  * rejoin of the same tree), disconnects; replies `round` with a CatchupRound.
  */
 import { io, type Socket } from 'socket.io-client';
-import { unflattenSnapshot, type ClientToServerEvents, type JoinedMessage, type ServerToClientEvents } from '../shared/index.js';
+import { PROTOCOL_VERSION, unflattenSnapshot, type ClientToServerEvents, type JoinedMessage, type ServerToClientEvents } from '../shared/index.js';
 import { onCommand, reply } from './lib/child.js';
 import { CATCHUP_TREE, type CatchupRound, type JoinSample } from './lib/durability-model.js';
 import { onWireMessage } from './lib/wire.js';
@@ -23,7 +23,7 @@ const CLIENT_ID = 'catchup-client';
 
 /** A welcomed connection whose received payload bytes are counted into `bytes.n`. */
 async function open(bytes: { n: number }): Promise<TsSocket> {
-  const socket: TsSocket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { v: 1, clientId: CLIENT_ID } });
+  const socket: TsSocket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { v: PROTOCOL_VERSION, clientId: CLIENT_ID } });
   await new Promise<void>((resolve, reject) => {
     socket.once('welcome', () => resolve());
     socket.once('connect', () => onWireMessage(socket, (size) => (bytes.n += size)));

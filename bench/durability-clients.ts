@@ -9,7 +9,7 @@
  * latency from emit to ack, scribes received in batches).
  */
 import { io, type Socket } from 'socket.io-client';
-import { OP, unflattenSnapshot, type AckMessage, type ClientToServerEvents, type Op, type RejectMessage, type ServerToClientEvents, type WelcomeMessage } from '../shared/index.js';
+import { OP, PROTOCOL_VERSION, unflattenSnapshot, type AckMessage, type ClientToServerEvents, type Op, type RejectMessage, type ServerToClientEvents, type WelcomeMessage } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import { Card, VOTES_TREE, type LoadClientsReport } from './lib/durability-model.js';
 import { quantile } from './lib/model.js';
@@ -60,7 +60,7 @@ function answered(p: Proposer, opId: number): void {
 
 /** Client i, once joined. */
 function connect(i: number): Promise<Proposer> {
-  const socket: TsSocket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { v: 1, clientId: `durable-${i}` } });
+  const socket: TsSocket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { v: PROTOCOL_VERSION, clientId: `durable-${i}` } });
   return new Promise((resolve, reject) => {
     let welcome: WelcomeMessage | undefined;
     socket.on('connect_error', reject);

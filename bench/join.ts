@@ -8,7 +8,7 @@
  * A first, untimed round warms each path up.
  */
 import { io, type Socket } from 'socket.io-client';
-import { unflattenSnapshot, type ClientToServerEvents, type JoinedMessage, type ServerToClientEvents } from '../shared/index.js';
+import { PROTOCOL_VERSION, unflattenSnapshot, type ClientToServerEvents, type JoinedMessage, type ServerToClientEvents } from '../shared/index.js';
 import { fatal, onCommand, reply } from './lib/child.js';
 import type * as ClientApi from '../client/index.js';
 import { JOIN_TREE, TYPES, type JoinReport, type JoinResult } from './lib/model.js';
@@ -43,7 +43,7 @@ async function floorRound(bytes: { n: number }): Promise<{ ms: number; objects: 
 }
 
 async function wireRound(i: number, bytes: { n: number }): Promise<{ ms: number; objects: number }> {
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = await open(url, { v: 1, clientId: `join-wire-${i}` }, bytes, 'welcome');
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = await open(url, { v: PROTOCOL_VERSION, clientId: `join-wire-${i}` }, bytes, 'welcome');
   bytes.n = 0;
   const t0 = performance.now();
   const joined = await new Promise<JoinedMessage>((resolve) => {

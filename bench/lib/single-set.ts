@@ -5,7 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { SyncServer } from '../../server/index.js';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/index.js';
+import { PROTOCOL_VERSION, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/index.js';
 import { BenchRoot, FANOUT_TREE, Item, OBJECTS, TYPES } from './model.js';
 import { onWireMessage } from './wire.js';
 
@@ -25,7 +25,7 @@ export async function singleSet(value: number): Promise<{ treesync: Frame; floor
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
-    auth: { v: 1, clientId: 'single-set' },
+    auth: { v: PROTOCOL_VERSION, clientId: 'single-set' },
   });
   try {
     await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@
  * with fast-check (valid join/leave/propose messages, then mutated, garbage frames, handshakes).
  */
 import fc from 'fast-check';
+import { PROTOCOL_VERSION } from '../../shared/index.js';
 import { Big, EpochRef, IdRef, OpIdRef, TREES, define, isMarker, show, type AuthPlan, type MsgStep, type Step } from './hostile-wire-support.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -327,14 +328,14 @@ const garbageFrame = fc.oneof(
 
 const authPlan: fc.Arbitrary<AuthPlan> = fc.oneof(
   { weight: 3, arbitrary: hostileValue.map((v) => ({ object: { v, clientId: null } })) },
-  { weight: 3, arbitrary: fc.oneof(hostileValue, fc.constantFrom<unknown>('a b', 'x'.repeat(129), 'ok\n', 'é', '__proto__', 'constructor')).map((clientId) => ({ object: { v: 1, clientId } })) },
+  { weight: 3, arbitrary: fc.oneof(hostileValue, fc.constantFrom<unknown>('a b', 'x'.repeat(129), 'ok\n', 'é', '__proto__', 'constructor')).map((clientId) => ({ object: { v: PROTOCOL_VERSION, clientId } })) },
   { weight: 1, arbitrary: fc.constantFrom<unknown>('v1', 1, null, [1, 'id'], true).map((raw) => ({ raw })) },
   {
     weight: 2,
     arbitrary: fc
       .tuple(fc.constantFrom('__proto__', 'constructor', 'token', 'big', 'v2'), hostileValue)
       .map(([k, v]) => {
-        const object: Record<string, unknown> = { v: 1, clientId: null };
+        const object: Record<string, unknown> = { v: PROTOCOL_VERSION, clientId: null };
         define(object, k, v);
         return { object };
       }),
