@@ -76,7 +76,6 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   readonly log: ScribeLog;
   /** Told of each operation before it applies (visibility tracking); none by default. */
   observer: TreeObserver | undefined = undefined;
-  #snapshot: WireObject[] | undefined;
   #flat: Json[] | undefined;
 
   constructor(
@@ -128,7 +127,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     }
     this.seq = seq;
     this.#nextId = nextId;
-    this.#changed();
+    this.#flat = undefined;
   }
 
   /** Applies a stored scribe again, with its own object id for a create (restoring from a store). */
@@ -234,16 +233,13 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   }
 
   /**
-   * The whole tree as wire objects for a join, cached until the next mutation. Its values are the
-   * live containers, not copies (a 10,000-object join stays cheap): encode it at once, keep nothing.
+   * The whole tree as wire objects, for a store's snapshot (joins use {@link flatSnapshot}, which
+   * is cached). Its values are the live containers, not copies: write it at once, keep nothing.
    */
   wireSnapshot(): readonly WireObject[] {
-    if (this.#snapshot === undefined) {
-      const objects: WireObject[] = [];
-      walk(this.#root, (n) => objects.push([n.id, n.typeIndex, n.parent === null ? -1 : n.parent.id, n.values as Json[]]));
-      this.#snapshot = objects;
-    }
-    return this.#snapshot;
+    const objects: WireObject[] = [];
+    walk(this.#root, (n) => objects.push([n.id, n.typeIndex, n.parent === null ? -1 : n.parent.id, n.values as Json[]]));
+    return objects;
   }
 
   /**
@@ -261,19 +257,13 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     return flat;
   }
 
-  /** Drops the cached snapshots. */
-  #changed(): void {
-    this.#snapshot = undefined;
-    this.#flat = undefined;
-  }
-
   #record(op: Op, undo: () => void): void {
     const tx = this.#tx;
     assert(tx !== null, 'mutation outside a transaction');
     tx.ops.push(op);
-    this.#changed();
+    this.#flat = undefined;
     tx.undo.push(() => {
-      this.#changed();
+      this.#flat = undefined;
       undo();
     });
   }
