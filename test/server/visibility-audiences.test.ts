@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { OP, ServerEvent, type Op } from '../../shared/index.js';
 import { sendFiltered } from '../../server/fanout-filtered.js';
 import type { Principal, VisibilityRules } from '../../server/hooks.js';
-import { sendToEach, type SessionLink } from '../../server/transport.js';
+import { sendToEach } from '../../server/transport.js';
 import type { Viewer } from '../../server/viewer.js';
 import { TreeVisibility, streamOf, type TxnStreams } from '../../server/visibility.js';
+import { FakeLink } from '../helpers/fake-link.js';
 import { Folder, Item, TI, newTree } from './support.js';
 
 /** A sees every item of a visible folder; B does not see items of a folder named `z`, but for `pub` ones. */
@@ -33,12 +34,6 @@ const rules: VisibilityRules = {
 
 const PRINCIPALS: Record<string, Principal> = { A: { id: 'a' }, B: { id: 'b' } };
 
-/** A link that records every batch sent to it, as the bytes JSON would put on the wire. */
-function recordingLink(id: string): SessionLink & { readonly sent: string[] } {
-  const sent: string[] = [];
-  return { id, sent, send: (event, ...args) => void sent.push(JSON.stringify([event, ...args])), join: () => undefined, leave: () => undefined, close: () => undefined };
-}
-
 function setup(order: readonly ('A' | 'B')[]) {
   const tree = newTree();
   const errors: unknown[] = [];
@@ -51,10 +46,10 @@ function setup(order: readonly ('A' | 'B')[]) {
   const secret = q.create(Item, { title: 'secret', data: 'SECRET-X' });
   const pub = q.create(Item, { title: 'pub', data: 'public' });
   const viewers = new Map<string, Viewer>();
-  const links = new Map<string, ReturnType<typeof recordingLink>>();
+  const links = new Map<string, FakeLink>();
   // The first viewer added is its audience's first: the one whose stream the audience would get.
   for (const name of order) {
-    const link = recordingLink(name);
+    const link = new FakeLink(name);
     const viewer = visibility.viewer({ link }, () => PRINCIPALS[name] as Principal);
     viewer.sentSeq = tree.seq;
     visibility.add(viewer);
@@ -93,10 +88,11 @@ describe('audiences under a rule that reads the parent', () => {
     const args = [s.tree.ref, txn.firstSeq, txn.ops, null, txn.lastSeq];
     expect(txn.firstSeq).toBe(seqBefore + 1);
     sendFiltered(sendToEach, s.tree, s.visibility, args, [txn]);
-    const bytesA = s.linkA?.sent.join('') ?? '';
-    const bytesB = s.linkB?.sent.join('') ?? '';
-    expect(s.linkA?.sent).toHaveLength(1);
-    expect(s.linkB?.sent).toHaveLength(1);
+    // What each link received, as the bytes JSON would put on the wire.
+    const bytesA = JSON.stringify(s.linkA?.received ?? []);
+    const bytesB = JSON.stringify(s.linkB?.received ?? []);
+    expect(s.linkA?.received).toHaveLength(1);
+    expect(s.linkB?.received).toHaveLength(1);
     expect(bytesA).toContain(ServerEvent.batch);
     expect(bytesA).toContain('SECRET-X');
     expect(bytesB).toContain('public');
