@@ -37,7 +37,7 @@
  *
  * Variants name the modes of a system (e.g. colyseus: `patch50` default 50 ms patches, `patchEach`
  * a patch after every mutation; sharedb: `doc` one json0 document, `docs` a document per object;
- * treesync: `batched` (the default adaptive flush), `paced` (`flush: { maxDelayMs: 50, duty: 0.04 }`,
+ * treesync: `batched` (the default adaptive flush), `paced` (`flush: { maxDelayMs: 50, duty: 0.02 }`,
  * Colyseus's patch interval as a bound), `unbatched`; socket.io: `each`, `coalesced50`).
  */
 export { now, quantile, median, type ClientsReport, type Command, type JoinReport, type JoinResult, type ServerReport } from '../lib/model.js';
