@@ -28,7 +28,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Child, measureWindow, type Reply } from './lib/child.js';
-import { PEERS, W1, W2, W3, W4, W5, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
+import { PEERS, W1, W2, W3, W4, W5, median, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
 import { fmt } from './lib/report.js';
 import { RESULTS_DIR, runMain } from './lib/run.js';
 import { renderMarkdown, renderSvg, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
@@ -45,8 +45,22 @@ const JOIN_OBJECTS = QUICK ? [W3.objects[0]] : [...W3.objects];
 /** W2 seconds of writing and W4 seconds offline (shorter when quick). */
 const W2_SECONDS = QUICK ? 3 : W2.seconds;
 const W4_OFFLINE = QUICK ? 2 : W4.offlineSeconds;
-/** Timed join rounds by M and parallel clients (each script adds an untimed warm-up round). */
+/** Timed join rounds by M and parallel clients (each script adds an untimed warm-up round); for 50 at once at 10,000 objects, the least (see parallelRounds). */
 const joinRounds = (objects: number, parallel: number): number => (parallel > 1 ? (objects > 10_000 ? 1 : 2) : QUICK || objects > 10_000 ? 3 : 5);
+/** About how long the timed rounds of 50 joins at 10,000 objects may take together. */
+const PARALLEL_ROUNDS_MS = 10_000;
+
+/**
+ * Timed rounds of `parallel` joins at 10,000 objects: as many as fit in PARALLEL_ROUNDS_MS, judged
+ * from the one-client join (its median × parallel), between `least` and 5. The fast systems, whose
+ * figures are close and swing by a third between runs, get the median of up to 5 rounds; a system
+ * whose round takes 10 s keeps `least`.
+ */
+function parallelRounds(single: W3Row | undefined, parallel: number, least: number): number {
+  const ms = single?.status === 'ok' ? single.results?.[0]?.ms : undefined;
+  if (ms === undefined || ms.length === 0) return least;
+  return Math.max(least, Math.min(5, Math.floor(PARALLEL_ROUNDS_MS / (median(ms) * parallel))));
+}
 /** treesync first, then its peers, then the floor: what the budget cuts is the least needed. */
 const SYSTEMS: readonly Peer[] = ['treesync', 'colyseus', 'sharedb', 'socketio'];
 const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'] as const;
@@ -164,7 +178,7 @@ async function w5(system: Peer, variant: string): Promise<W5Run> {
 
 /**
  * The longest one W3 client process may take, by M: a join row that would take longer is not run.
- * At 10,000 objects a process runs up to 3 rounds of 50 joins (a warm-up and 2 timed): 60 s leaves
+ * At 10,000 objects a process runs a warm-up and 2-5 timed rounds of 50 joins (parallelRounds): 60 s leaves
  * room for a peer whose round takes 10-15 s on a busy machine (Colyseus's did).
  */
 const joinCapMs = (objects: number): number => (objects > 10_000 ? 90_000 : 60_000);
@@ -213,7 +227,8 @@ async function w3(system: Peer, variant: string, objects: number, earlier: reado
     const heap = ready['heapPerObjectBytes'];
     const heapPerObjectBytes = typeof heap === 'number' ? { heapPerObjectBytes: heap } : {};
     const out: W3Row[] = [];
-    for (const { parallel, rounds, skip: planned } of plan) {
+    for (const { parallel, rounds: least, skip: planned } of plan) {
+      const rounds = parallel > 1 && objects <= 10_000 ? parallelRounds(out.find((r) => r.parallel === 1), parallel, least) : least;
       const base = { system, variant, objects, parallel, rounds, ...heapPerObjectBytes };
       const why = planned ?? skip(parallel, rounds);
       if (why !== undefined) {
