@@ -209,9 +209,15 @@ function idleLine(socket: Socket): RawSocket | undefined {
   if (conn.readyState !== 'open' || conn.upgrading !== false || conn.writeBuffer?.length !== 0) return undefined;
   // writable: engine.io has no send of its own in flight; no extensions: no permessage-deflate.
   if (transport?.name !== 'websocket' || transport.writable !== true || ws?.readyState !== 1) return undefined;
-  if (ws._extensions !== undefined && Object.keys(ws._extensions).length > 0) return undefined;
+  if (ws._extensions !== undefined && hasOwnKey(ws._extensions)) return undefined;
   const raw = ws._socket;
   return raw?.writable === true ? raw : undefined;
+}
+
+/** Whether an object has an own enumerable key (without allocating Object.keys per client per batch). */
+function hasOwnKey(o: Record<string, unknown>): boolean {
+  for (const key in o) if (Object.hasOwn(o, key)) return true;
+  return false;
 }
 
 const utf8 = new TextEncoder();

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { broadcastToRoom, textFrame } from '../../server/socket-io.js';
@@ -12,9 +12,9 @@ afterEach(() => {
   for (const close of open.splice(0)) close();
 });
 
-async function setup(transports: ('websocket' | 'polling')[][], binary: readonly boolean[] = []): Promise<{ io: Server; clients: ClientSocket[]; got: unknown[][][] }> {
+async function setup(transports: ('websocket' | 'polling')[][], binary: readonly boolean[] = [], options: Partial<ServerOptions> = {}): Promise<{ io: Server; clients: ClientSocket[]; got: unknown[][][] }> {
   const http = createServer();
-  const io = new Server(http);
+  const io = new Server(http, options);
   io.on('connection', (s) => void s.join('room'));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
@@ -47,6 +47,16 @@ describe('broadcastToRoom()', () => {
     const args = [1, 7, [[0, 5, 0, 'é ✓ \u{1F600}']], [[1, 'c']]];
     expect(broadcastToRoom(io, 'room', 'b', args)).toBe(3);
     await expect.poll(() => got.map((g) => g.length)).toEqual([1, 1, 1]);
+    for (const g of got) expect(g[0]).toEqual(['b', ...args]);
+  });
+
+  it('leaves clients that negotiated permessage-deflate to socket.io, which compresses for them', async () => {
+    const { io, got } = await setup([['websocket'], ['websocket']], [], { perMessageDeflate: { threshold: 0 } });
+    const compressed = [...io.sockets.sockets.values()].filter((s) => Object.keys((s.conn as unknown as { transport: { socket: { _extensions: object } } }).transport.socket._extensions).length > 0);
+    expect(compressed).toHaveLength(2);
+    const args = [1, 7, [[0, 5, 0, 'x'.repeat(200)]]];
+    expect(broadcastToRoom(io, 'room', 'b', args)).toBe(0);
+    await expect.poll(() => got.map((g) => g.length)).toEqual([1, 1]);
     for (const g of got) expect(g[0]).toEqual(['b', ...args]);
   });
 
