@@ -63,6 +63,7 @@ export class Load {
       mutations: this.#made - this.#mark.made,
       seconds: (performance.now() - this.#mark.at) / 1000,
       cpuUs: cpu.user + cpu.system,
+      cpuSystemUs: cpu.system,
       tickP99Ms: this.#ticks.percentile(99) / 1000,
       tickMaxMs: this.#ticks.max / 1000,
     };

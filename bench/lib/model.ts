@@ -60,6 +60,8 @@ export interface ServerReport {
   readonly seconds: number;
   /** user + system CPU time of the server process in the window. */
   readonly cpuUs: number;
+  /** Of cpuUs, the system (kernel) time: on loopback mostly the TCP path of each socket write. */
+  readonly cpuSystemUs?: number;
   /** Gaps between the generator's 1 ms ticks: how late mutations were made. */
   readonly tickP99Ms: number;
   readonly tickMaxMs: number;

@@ -21,6 +21,11 @@ export interface Figures {
   readonly notes: string[];
 }
 
+/** ` (N% of it in the kernel)` when the server reported its system time, else nothing. */
+export function kernelShare(server: { readonly cpuUs: number; readonly cpuSystemUs?: number }): string {
+  return server.cpuSystemUs === undefined || server.cpuUs <= 0 ? '' : ` (${pct(server.cpuSystemUs / server.cpuUs)} of it in the kernel)`;
+}
+
 /** The derived figures of a run, and what makes it suspect. */
 export function figures(run: FanoutRun): Figures {
   const { server, clients } = run;
@@ -31,7 +36,7 @@ export function figures(run: FanoutRun): Figures {
   if (achieved < 0.95 * run.rate || server.tickP99Ms > 20 || cpuShare > 0.95) {
     notes.push(`**saturated** (${Math.round(achieved)}/s made, server CPU ${pct(cpuShare)}, tick gap p99 ${fmt(server.tickP99Ms)} ms)`);
   } else {
-    notes.push(`server CPU ${pct(cpuShare)}, tick gap p99 ${fmt(server.tickP99Ms)} ms`);
+    notes.push(`server CPU ${pct(cpuShare)}${kernelShare(server)}, tick gap p99 ${fmt(server.tickP99Ms)} ms`);
   }
   if (run.system !== 'noop') notes.push(clients.gaps > 0 ? `**${clients.gaps} gaps**` : '0 gaps');
   if (clients.cpuShare > 0.9) notes.push(`**clients saturated** (CPU ${pct(clients.cpuShare)}): latency is theirs`);

@@ -4,7 +4,7 @@
  * mutations/s), both as plain text built here. The tables of W2, W4 and W5 are in
  * report-workloads.ts.
  */
-import { fmt } from '../lib/report.js';
+import { fmt, kernelShare } from '../lib/report.js';
 import { PEERS, median, type ClientsReport, type JoinResult, type Peer, type ServerReport, type W1ServerExtra } from './model.js';
 import { LABEL, n0, order, pct, renderW2, renderW4, renderW5, table, type Row, type W2Run, type W4Run, type W5Run } from './report-workloads.js';
 import { renderSaturation } from './report-saturation.js';
@@ -88,7 +88,7 @@ export function w1Figures(run: W1Run): W1Figures | undefined {
   const saturated: string[] = [];
   if (achieved < 0.95 * run.rate) saturated.push(`rate ${Math.round(achieved)}/s`);
   if (!(clients.p99Ms <= 100)) saturated.push(`p99 ${fmt(clients.p99Ms)} ms`);
-  const notes = [`server CPU ${pct(server.cpuUs / 1e6 / server.seconds)}`, `tick gap p99 ${fmt(server.tickP99Ms)} ms`];
+  const notes = [`server CPU ${pct(server.cpuUs / 1e6 / server.seconds)}${kernelShare(server)}`, `tick gap p99 ${fmt(server.tickP99Ms)} ms`];
   notes.push(clients.gaps > 0 ? `**${clients.gaps} gaps**` : '0 gaps');
   notes.push(clients.cpuShare > 0.9 ? `**load process saturated** (CPU ${pct(clients.cpuShare)}): latency is partly its own` : `clients CPU ${pct(clients.cpuShare)}`);
   if (clients.eventLoopP99Ms > 20) notes.push(`clients' loop delay p99 ${fmt(clients.eventLoopP99Ms)} ms`);
@@ -306,7 +306,7 @@ export function renderMarkdown(input: PeersInput): string {
     '## How to read this',
     '',
     '- Latency: receipt time minus the send time the server stamped into `value` (one clock: both processes run on this machine). p50/p99 over the sampled clients of the window.',
-    '- Server CPU µs/mutation: user + system CPU of the server process in the window over the mutations it made; it includes the mutation generator and idle connections.',
+    '- Server CPU µs/mutation: user + system CPU of the server process in the window over the mutations it made; it includes the mutation generator and idle connections. The notes say how much of it was system (kernel) time: on loopback, mostly the TCP path of each socket write.',
     "- bytes/mutation/client: WebSocket payload bytes received (frame headers excluded) over mutations received, counted over the same messages. treesync's protocol-level clients ask for binary batches (`batches: 'binary'`): each batch is a socket.io text header and a binary attachment, two WebSocket messages counted as one, with the bytes of both.",
     '- Delivered: mutations received by all clients over N × mutations made in the window; it can pass 100% by what was in flight when the window opened.',
     '- Saturated: fewer than 95% of the asked rate made, or p99 above 100 ms. "load process saturated" means the client process, not the server, may be what is slow.',
