@@ -18,11 +18,11 @@
  * profiles of the load servers' windows in bench/.out/, top functions printed to stderr).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Child, sleep } from './lib/child.js';
-import type { CatchupRound, LoadClientsReport, LoadServerReport, StoreKind } from './lib/durability-model.js';
+import { Child } from './lib/child.js';
 import { ackRate, renderDurability, type CatchupRun, type LoadRun } from './lib/durability-report.js';
+import { catchup, load } from './lib/durability-run.js';
 import { runMain, writeReport } from './lib/run.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
@@ -38,65 +38,6 @@ const ROUNDS = Number(env('BENCH_ROUNDS', '5'));
 const TARGET_RATE = 20_000;
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
-
-/** Busy and total CPU time of cores 0 and 1 so far (ms), to see what else ran on them in a window. */
-function coreTimes(): { busy: number; total: number }[] {
-  return cpus()
-    .slice(0, 2)
-    .map(({ times: t }) => ({ busy: t.user + t.nice + t.sys + t.irq, total: t.user + t.nice + t.sys + t.irq + t.idle }));
-}
-
-async function load(dir: string, store: StoreKind, k: number, w: number): Promise<LoadRun> {
-  const server = new Child('durability-server.ts', ['load', store, String(k), join(dir, `load-${store}-${k}x${w}.db`)], 0);
-  let clients: Child | undefined;
-  try {
-    const { port } = await server.next<{ type: 'ready'; port: number }>('ready');
-    clients = new Child('durability-clients.ts', [`http://127.0.0.1:${port}`, String(k), String(w)], 1);
-    await clients.next('ready');
-    clients.send({ cmd: 'start' });
-    await sleep(WARMUP * 1000);
-    server.send({ cmd: 'mark' });
-    clients.send({ cmd: 'mark' });
-    const before = coreTimes();
-    await sleep(SECONDS * 1000);
-    clients.send({ cmd: 'report' });
-    server.send({ cmd: 'stop' });
-    const coreBusy = coreTimes().map((t, i) => (t.busy - (before[i]?.busy ?? 0)) / Math.max(1, t.total - (before[i]?.total ?? 0)));
-    const [serverReport, clientsReport] = await Promise.all([
-      server.next<LoadServerReport & { readonly [key: string]: unknown }>('report'),
-      clients.next<LoadClientsReport & { readonly [key: string]: unknown }>('report'),
-    ]);
-    if (serverReport.profile !== undefined) log(`  profile of the ${store} server's window (self time):\n${serverReport.profile.map((l) => `    ${l}`).join('\n')}`);
-    return { store, k, w, server: serverReport, clients: clientsReport, coreBusy };
-  } finally {
-    await Promise.all([server.stop(), clients?.stop()]);
-  }
-}
-
-async function catchup(dir: string, label: string, logWindow: number): Promise<CatchupRun> {
-  const server = new Child('durability-server.ts', ['catchup', join(dir, `catchup-${logWindow}.db`), String(logWindow)], 0);
-  let client: Child | undefined;
-  try {
-    const { port } = await server.next<{ type: 'ready'; port: number }>('ready', 60_000);
-    client = new Child('durability-catchup.ts', [`http://127.0.0.1:${port}`], 1);
-    await client.next('ready');
-    const rounds: CatchupRound[] = [];
-    // Round 0 warms both processes up and is not reported.
-    for (let i = 0; i <= ROUNDS; i++) {
-      client.send({ cmd: 'start' });
-      await client.next('left');
-      server.send({ cmd: 'start' });
-      const { seq } = await server.next<{ type: 'updated'; seq: number }>('updated');
-      client.send({ cmd: 'mark' });
-      const { round } = await client.next<{ type: 'round'; round: CatchupRound }>('round');
-      if (round.catchup.seq !== seq || round.full.seq !== seq) throw new Error(`caught up to seq ${round.catchup.seq} (full rejoin ${round.full.seq}), the server is at ${seq}`);
-      if (i > 0) rounds.push(round);
-    }
-    return { label, logWindow, rounds };
-  } finally {
-    await Promise.all([server.stop(), client?.stop()]);
-  }
-}
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -116,27 +57,33 @@ async function main(): Promise<void> {
       return undefined;
     }
   };
+  /** Keeps a load run, first printing its server's profile (BENCH_PROF=1). */
+  const keep = (run: LoadRun): void => {
+    const profile = run.server.profile;
+    if (profile !== undefined) log(`  profile of the ${run.store} server's window (self time):\n${profile.map((l) => `    ${l}`).join('\n')}`);
+    runs.push(run);
+  };
   try {
     for (const store of ['none', 'memory', 'sqlite'] as const) {
-      const run = await attempt(`acked mutations: ${store} store, K=${K}, W=${W}, ${SECONDS} s`, () => load(dir, store, K, W));
-      if (run !== undefined) runs.push(run);
+      const run = await attempt(`acked mutations: ${store} store, K=${K}, W=${W}, ${SECONDS} s`, () => load(dir, store, K, W, { warmup: WARMUP, seconds: SECONDS }));
+      if (run !== undefined) keep(run);
     }
     const sqliteRate = (): number => Math.max(0, ...runs.filter((r) => r.store === 'sqlite').map(ackRate));
     for (const [k, w] of ESCALATE) {
       if (sqliteRate() >= TARGET_RATE) break;
-      const run = await attempt(`acked mutations: sqlite store, K=${k}, W=${w} (under ${TARGET_RATE}/s so far)`, () => load(dir, 'sqlite', k, w));
-      if (run !== undefined) runs.push(run);
+      const run = await attempt(`acked mutations: sqlite store, K=${k}, W=${w} (under ${TARGET_RATE}/s so far)`, () => load(dir, 'sqlite', k, w, { warmup: WARMUP, seconds: SECONDS }));
+      if (run !== undefined) keep(run);
     }
     const best = runs.filter((r) => r.store === 'sqlite').reduce<LoadRun | undefined>((b, r) => (b === undefined || ackRate(r) > ackRate(b) ? r : b), undefined);
     if (best !== undefined && (best.k !== K || best.w !== W)) {
-      const run = await attempt(`acked mutations: memory store at the best SQLite K=${best.k}, W=${best.w}`, () => load(dir, 'memory', best.k, best.w));
-      if (run !== undefined) runs.push(run);
+      const run = await attempt(`acked mutations: memory store at the best SQLite K=${best.k}, W=${best.w}`, () => load(dir, 'memory', best.k, best.w, { warmup: WARMUP, seconds: SECONDS }));
+      if (run !== undefined) keep(run);
     }
     for (const [label, window] of [
       ['SQLite store, log window 10,000 (missed scribes from memory)', 10_000],
       ['SQLite store, log window 50 (missed scribes from SQLite)', 50],
     ] as const) {
-      const run = await attempt(`catch-up: ${label}, ${ROUNDS} rounds`, () => catchup(dir, label, window));
+      const run = await attempt(`catch-up: ${label}, ${ROUNDS} rounds`, () => catchup(dir, label, window, ROUNDS));
       if (run !== undefined) catchups.push(run);
     }
   } finally {

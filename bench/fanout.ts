@@ -12,7 +12,8 @@
  */
 import { loadavg } from 'node:os';
 import { Child, measureWindow, type Reply } from './lib/child.js';
-import { SYSTEMS, type ClientsReport, type JoinReport, type JoinResult, type ServerReport, type System } from './lib/model.js';
+import { joins } from './lib/join-run.js';
+import { SYSTEMS, type ClientsReport, type JoinResult, type ServerReport, type System } from './lib/model.js';
 import { render, type FanoutRun } from './lib/report.js';
 import { singleSet } from './lib/single-set.js';
 import { runMain, writeReport } from './lib/run.js';
@@ -44,18 +45,6 @@ async function fanout(system: System, n: number): Promise<FanoutRun> {
   }
 }
 
-async function joins(): Promise<readonly JoinResult[]> {
-  const server = new Child('server.ts', ['join'], 0);
-  let client: Child | undefined;
-  try {
-    const { port, sioPort } = await server.next<{ type: 'ready'; port: number; sioPort: number }>('ready');
-    client = new Child('join.ts', [`http://127.0.0.1:${port}`, `http://127.0.0.1:${sioPort}`, String(JOIN_ROUNDS)], 1);
-    return (await client.next<JoinReport & { readonly [key: string]: unknown }>('report', 120_000)).results;
-  } finally {
-    await Promise.all([server.stop(), client?.stop()]);
-  }
-}
-
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const runs: FanoutRun[] = [];
@@ -72,7 +61,7 @@ async function main(): Promise<void> {
     }
   }
   log('join: 10,000 objects ...');
-  const joined = await joins().catch((error: unknown): JoinResult[] => {
+  const joined = await joins(JOIN_ROUNDS).catch((error: unknown): JoinResult[] => {
     log(`  failed: ${error instanceof Error ? error.message : String(error)}`);
     return [];
   });

@@ -1,0 +1,54 @@
+/**
+ * The measurement processes of `npm run bench` (joins) and `npm run bench:durability` (acked
+ * mutations, catch-up) run here against their real servers, briefly: a protocol change that
+ * breaks one of them fails `npm test`, not the next benchmark run (after protocol 2 four bench
+ * scripts still sent `v: 1`). The figures are not checked, only that each measurement completes
+ * with the whole tree and the outcome it exists to measure.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CATCHUP_OBJECTS, CATCHUP_UPDATES } from '../../bench/lib/durability-model.js';
+import { catchup, load } from '../../bench/lib/durability-run.js';
+import { joins } from '../../bench/lib/join-run.js';
+import { JOIN_OBJECTS } from '../../bench/lib/model.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'treesync-bench-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run bench: the join processes', () => {
+  it('time one join of the whole tree on each path: the socket.io floor, the treesync wire and SyncClient', async () => {
+    const results = await joins(1);
+    expect(results).toHaveLength(3);
+    for (const r of results) {
+      expect(r.note, r.name).toBeUndefined();
+      expect(r.ms, r.name).toHaveLength(1);
+      // The treesync paths count the root too.
+      expect(r.objects, r.name).toBeGreaterThanOrEqual(JOIN_OBJECTS);
+    }
+  }, 90_000);
+});
+
+describe('npm run bench:durability: its processes', () => {
+  it('acked mutations: clients get acks from a SQLite-backed server, and every client sees the scribes', async () => {
+    const run = await load(dir, 'sqlite', 2, 2, { warmup: 0.3, seconds: 0.7 });
+    expect(run.clients.acks).toBeGreaterThan(0);
+    expect(run.clients.rejects).toBe(0);
+    expect(run.server.commits).toBeGreaterThan(0);
+    expect(run.server.groupCommits).toBeGreaterThan(0);
+    expect(run.clients.scribes).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('catch-up from the store (log window 50): the missed scribes, to the server seq, in fewer bytes than a full rejoin', async () => {
+    const run = await catchup(dir, 'test', 50, 1);
+    expect(run.rounds).toHaveLength(1);
+    const [round] = run.rounds;
+    expect(round?.initial.via).toBe('snapshot');
+    expect(round?.initial.items).toBeGreaterThanOrEqual(CATCHUP_OBJECTS);
+    expect(round?.catchup.via).toBe('scribes');
+    expect(round?.catchup.items).toBeGreaterThanOrEqual(CATCHUP_UPDATES);
+    expect(round?.full.via).toBe('snapshot');
+    expect(round?.catchup.bytes).toBeLessThan((round?.full.bytes ?? 0) / 10);
+  }, 90_000);
+});
