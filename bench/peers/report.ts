@@ -17,6 +17,8 @@ export interface W1Run extends Row {
   readonly rate: number;
   readonly server?: ServerReport & Partial<W1ServerExtra>;
   readonly clients?: ClientsReport & { readonly [key: string]: unknown };
+  /** When the row ran more than once (the targets' rows): server CPU µs/mutation and p99 ms of every run, this one (the median by CPU) included. */
+  readonly repeats?: readonly { readonly cpuUsPerMutation: number; readonly p99Ms: number }[];
 }
 
 /** One W3 join run: a server of `objects` objects, `parallel` clients per round. */
@@ -96,6 +98,9 @@ export function w1Figures(run: W1Run): W1Figures | undefined {
   if (typeof gcMax === 'number' && gcMax > 50) notes.push(`the load process's longest GC pause ${fmt(gcMax)} ms (GC ${pct(Number(clients['gcShare']))} of its time): it holds N decoded states, and a pause delays every client's messages`);
   if (clients.samples === 0 && server.mutations > 0) notes.push('**no samples**: the load process was so far behind that `mark` and `report` reached it together');
   if (clients.frames > 0) notes.push(`${fmt(clients.mutations / clients.frames)} mut/msg`);
+  if (run.repeats !== undefined && run.repeats.length > 1) {
+    notes.push(`the median by CPU of ${run.repeats.length} runs (server CPU ${run.repeats.map((r) => fmt(r.cpuUsPerMutation)).join(', ')} µs/mut; p99 ${run.repeats.map((r) => fmt(r.p99Ms)).join(', ')} ms)`);
+  }
   const mirrors = clients['mirrors'];
   if (typeof mirrors === 'number' && mirrors > 0) {
     notes.push(`${mirrors} SyncClient mirrors: p50 ${fmt(Number(clients['mirrorP50Ms']))} ms, p99 ${fmt(Number(clients['mirrorP99Ms']))} ms`);
