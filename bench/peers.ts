@@ -33,7 +33,7 @@ import { Child, measureWindow, type Reply } from './lib/child.js';
 import { PEERS, W1, W2, W3, W4, W5, median, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
 import { fmt } from './lib/report.js';
 import { RESULTS_DIR, runMain } from './lib/run.js';
-import { renderMarkdown, renderSvg, w1Figures, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
+import { isTargetRow, renderMarkdown, renderSvg, w1Figures, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
 import type { W2Run, W4Run, W5Run } from './peers/report-workloads.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -165,8 +165,8 @@ async function w1Repeated(system: Peer, variant: string, n: number, rate: number
   });
   if (measured.length === 0) return runs[runs.length - 1] as W1Run;
   const byCpu = [...measured].sort((a, b) => a.cpuUsPerMutation - b.cpuUsPerMutation);
-  const median = byCpu[Math.floor((byCpu.length - 1) / 2)] as (typeof byCpu)[number];
-  return { ...median.run, repeats: measured.map(({ cpuUsPerMutation, p99Ms }) => ({ cpuUsPerMutation, p99Ms })) };
+  const middle = byCpu[Math.floor((byCpu.length - 1) / 2)] as (typeof byCpu)[number];
+  return { ...middle.run, repeats: measured.map(({ cpuUsPerMutation, p99Ms }) => ({ cpuUsPerMutation, p99Ms })) };
 }
 
 async function w2(system: Peer, variant: string): Promise<W2Run> {
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   const w1Runs: W1Run[] = [];
   const w3Runs: W3Row[] = [];
   const fanout = async (rate: number, ns: readonly number[]): Promise<void> => {
-    for (const n of ns) w1Runs.push(...(await each(present, (system, variant) => (n === 200 && rate === 1_000 ? w1Repeated : w1)(system, variant, n, rate))));
+    for (const n of ns) w1Runs.push(...(await each(present, (system, variant) => (isTargetRow({ n, rate }) ? w1Repeated : w1)(system, variant, n, rate))));
   };
   // The rows the targets read first (W1 at 1,000/s), then the joins, leaving time for W2, W4 and
   // W5, then those, then the heavier rate, N=200 first: what the budget cuts comes last.

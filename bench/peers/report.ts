@@ -137,11 +137,16 @@ function check(ok: boolean | undefined): string {
   return ok === undefined ? '—' : ok ? 'PASS' : '**FAIL**';
 }
 
+/** Whether a W1 row is one the targets and the chart read: N=200 at 1,000 mutations/s. */
+export function isTargetRow(run: { readonly n: number; readonly rate: number }): boolean {
+  return run.n === 200 && run.rate === 1_000;
+}
+
 /** The "Targets" rows of the issue: treesync (default variant) against Colyseus and ShareDB, each at its best variant. */
 function targets(input: PeersInput): string[][] {
   const at = (system: Peer): { run: W1Run; f: W1Figures }[] =>
     input.w1.flatMap((run) => {
-      const f = run.system === system && run.n === 200 && run.rate === 1_000 ? w1Figures(run) : undefined;
+      const f = run.system === system && isTargetRow(run) ? w1Figures(run) : undefined;
       return f === undefined ? [] : [{ run, f }];
     });
   const rows: string[][] = [];
@@ -329,7 +334,7 @@ function esc(s: string): string {
 /** The chart: server CPU µs/mutation and p99 per system/variant at N=200, 1,000/s; undefined when nothing was measured there. */
 export function renderSvg(input: PeersInput): string | undefined {
   const bars = input.w1
-    .filter((r) => r.n === 200 && r.rate === 1_000)
+    .filter(isTargetRow)
     .flatMap((r) => {
       const f = w1Figures(r);
       return f === undefined ? [] : [{ run: r, f }];
