@@ -1,9 +1,11 @@
 /**
- * The measurement processes of `npm run bench` (joins) and `npm run bench:durability` (acked
- * mutations, catch-up) run here against their real servers, briefly: a protocol change that
- * breaks one of them fails `npm test`, not the next benchmark run (after protocol 2 four bench
- * scripts still sent `v: 1`). The figures are not checked, only that each measurement completes
- * with the whole tree and the outcome it exists to measure.
+ * The bench's protocol-level clients speak the protocol the server speaks: the single-set and join
+ * measurements of `npm run bench` and the load and catch-up processes of `npm run bench:durability`
+ * run here against their real servers, briefly, so that a protocol change that breaks one of them
+ * fails `npm test`, not the next benchmark run (after protocol 2 four bench scripts still sent
+ * `v: 1`, and a handshake with another version is refused before anything is measured). The
+ * figures are not checked, only that each measurement completes with the whole tree and the
+ * outcome it exists to measure.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +15,19 @@ import { CATCHUP_OBJECTS, CATCHUP_UPDATES } from '../../bench/lib/durability-mod
 import { catchup, load } from '../../bench/lib/durability-run.js';
 import { joins } from '../../bench/lib/join-run.js';
 import { JOIN_OBJECTS } from '../../bench/lib/model.js';
+import { singleSet } from '../../bench/lib/single-set.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'treesync-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run bench: the single-set measurement', () => {
+  it('measure one unbatched set after a handshake the server accepts', async () => {
+    const { treesync, floor, seq, object } = await singleSet(7);
+    expect(treesync.text).toBe(`42["b",1,${String(seq + 1)},[[0,${String(object)},0,7]]]`);
+    expect(treesync.bytes).toBe(treesync.text.length);
+    expect(floor.text).toBe(`42["m",[${String(object)},7]]`);
+  }, 15_000);
+});
 
 describe('npm run bench: the join processes', () => {
   it('time one join of the whole tree on each path: the socket.io floor, the treesync wire and SyncClient', async () => {
