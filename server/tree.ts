@@ -1,6 +1,7 @@
 /**
  * A tree: a named root object and everything under it; the unit of ordering.
- * Every mutation is validated, applied, recorded with its inverse, and committed as scribes.
+ * Every mutation is validated, applied, recorded (with how to undo it, inside a transaction that
+ * may yet roll back), and committed as scribes.
  */
 import { EventEmitter } from 'eventemitter3';
 import {
@@ -38,8 +39,13 @@ export interface TreeEvents {
 }
 
 interface Tx {
-  readonly ops: Op[];
-  readonly undo: (() => void)[];
+  /** The transaction's scribes so far (replaced, not pushed to, when the first arrives: a lone op keeps a one-slot array). */
+  ops: Op[];
+  /**
+   * How to undo each recorded mutation, newest last; null in a lone operation that nothing has
+   * nested in, which checks everything before it changes the tree and so never rolls back.
+   */
+  undo: (() => void)[] | null;
   readonly origin: string;
 }
 
@@ -179,13 +185,18 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
    */
   transact<R>(fn: () => R, origin: string = SERVER_ORIGIN, committing?: (seq: number) => void): R {
     if (this.#tx !== null) return this.#nested(this.#tx, fn);
-    const tx: Tx = { ops: [], undo: [], origin };
+    return this.#outermost(fn, undefined, [], origin, committing);
+  }
+
+  /** Runs `run(arg)` as an outermost transaction, keeping undo when `undo` is an array (see {@link #alone}). */
+  #outermost<A, R>(run: (arg: A) => R, arg: A, undo: (() => void)[] | null, origin: string, committing: ((seq: number) => void) | undefined): R {
+    const tx: Tx = { ops: [], undo, origin };
     this.#tx = tx;
     let result: R;
     try {
-      result = fn();
+      result = run(arg);
     } catch (error) {
-      for (let i = tx.undo.length - 1; i >= 0; i--) (tx.undo[i] as () => void)();
+      this.#rollback(tx, 0);
       this.observer?.abort();
       throw error;
     } finally {
@@ -197,20 +208,48 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
 
   /** A nested transaction: on a throw, undo back to where it began, so an outer catch keeps a consistent tree. */
   #nested<R>(tx: Tx, fn: () => R): R {
+    tx.undo ??= [];
     const mark = tx.undo.length;
     try {
       return fn();
     } catch (error) {
-      for (let i = tx.undo.length - 1; i >= mark; i--) (tx.undo[i] as () => void)();
-      tx.undo.length = mark;
-      tx.ops.length = mark;
+      this.#rollback(tx, mark);
       throw error;
     }
   }
 
+  /** Undoes a transaction's mutations back to the `mark`th, newest first. */
+  #rollback(tx: Tx, mark: number): void {
+    const undo = tx.undo;
+    if (undo === null || undo.length === mark) return;
+    for (let i = undo.length - 1; i >= mark; i--) (undo[i] as () => void)();
+    undo.length = mark;
+    tx.ops.length = mark;
+    this.#flat = undefined;
+  }
+
   /** Validates and applies one operation (inside a transaction, or as its own). Returns the id it created or acted on. */
   apply(op: Op, origin: string = SERVER_ORIGIN): ObjectId {
-    if (this.#tx === null) return this.transact(() => this.apply(op, origin), origin);
+    const tx = this.#tx;
+    if (tx === null) return this.#alone(op, origin);
+    // Nested in a lone operation (a validator applying something): from here on, keep undo.
+    tx.undo ??= [];
+    return this.#applyIn(op);
+  }
+
+  /**
+   * One operation as its own transaction, without the general one's costs (a closure, an undo
+   * closure and an inverse per operation): an operation checks everything, validators included,
+   * before it changes the tree, so unless something nests in it, it never has anything to undo.
+   */
+  #alone(op: Op, origin: string): ObjectId {
+    return this.#outermost(this.#applyOne, op, null, origin, undefined);
+  }
+
+  /** {@link #applyIn}, made once: a lone operation passes it and its op, not a closure per call. */
+  readonly #applyOne = (op: Op): ObjectId => this.#applyIn(op);
+
+  #applyIn(op: Op): ObjectId {
     this.observer?.before(op);
     switch (op[0]) {
       case OP.create:
@@ -257,15 +296,20 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     return flat;
   }
 
-  #record(op: Op, undo: () => void): void {
+  /** Records an applied mutation's scribe and, unless in a lone operation, how to undo it. */
+  #record(op: Op, undo: (() => void) | undefined): void {
     const tx = this.#tx;
     assert(tx !== null, 'mutation outside a transaction');
-    tx.ops.push(op);
+    if (tx.ops.length === 0) tx.ops = [op];
+    else tx.ops.push(op);
     this.#flat = undefined;
-    tx.undo.push(() => {
-      this.#flat = undefined;
-      undo();
-    });
+    if (tx.undo !== null) tx.undo.push(undo as () => void);
+  }
+
+  /** Whether the current transaction keeps undo (a lone operation does not; see {@link #alone}). */
+  get #undoing(): boolean {
+    const tx = this.#tx;
+    return tx !== null && tx.undo !== null;
   }
 
   #commit(tx: Tx, committing: ((seq: number) => void) | undefined): void {
@@ -356,11 +400,16 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     const i = op[2];
     const current = node.values[i];
     const checked = checkTopicOp(attrSpec(node.type, name), current, op, name);
-    const inverse = invertTopicOp(current, checked);
+    // Asked after the check: a validator that applied something nested has turned undo on.
+    const inverse = this.#undoing ? invertTopicOp(current, checked) : undefined;
     // A set scribe keeps its own container; the node gets a detached copy to change in place later.
     node.values[i] = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(current, checked);
-    this.#record(checked, () => {
-      node.values[i] = applyTopicOp(node.values[i], inverse);
-    });
+    this.#record(
+      checked,
+      inverse &&
+        (() => {
+          node.values[i] = applyTopicOp(node.values[i], inverse);
+        }),
+    );
   }
 }

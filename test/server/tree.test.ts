@@ -4,11 +4,15 @@ import { ErrorCode, SyncError } from '../../shared/errors.js';
 import type { Json } from '../../shared/json.js';
 import { OP, type Op } from '../../shared/ops.js';
 import type { AttrsOf, ServerObject } from '../../server/types.js';
+import { Tree } from '../../server/tree.js';
+import { TypeRegistry } from '../../server/registry.js';
+import { defineType, t } from '../../shared/schema.js';
 import {
   A,
   Bag,
   Folder,
   Item,
+  Root,
   TI,
   expectSyncError,
   frozenSnapshot,
@@ -205,6 +209,79 @@ describe('Tree.transact()', () => {
     expect(f.item.get('title')).toBe('x');
     expect(f.item.get('count')).toBe(6);
     expect(f.commits).toEqual([{ firstSeq: 5, ops: [[OP.add, 2, A.count, 1]], origin: 'server' }]);
+  });
+
+  describe('a lone operation (no transaction around it) that something nests in', () => {
+    // A validator that applies to another object: the lone op keeps no undo of its own, so what
+    // nests in it must turn undo on, or a refusal after it would leave the nested change standing.
+    const Guarded = defineType('Guarded', { note: t.string(''), level: t.number(0) });
+    type Note = ServerObject<AttrsOf<typeof Guarded>>;
+    function guardedTree(validate: (note: Note, tree: Tree) => true | string) {
+      const armed: { note?: Note } = {};
+      // defineType and create check the default too: those pass, untouched.
+      const Checked = defineType('Checked', { title: t.string('', { validate: () => (armed.note === undefined ? true : validate(armed.note, tree)) }) });
+      const tree: Tree = new Tree('g', 1, new TypeRegistry([Root, Checked, Guarded]), Root);
+      const checked = tree.root.create(Checked);
+      const note = tree.root.create(Guarded);
+      armed.note = note;
+      return { tree, note, checked, commits: recordCommits(tree) };
+    }
+    const touch = (note: Note): void => {
+      note.attrs.note.set('touched');
+      note.attrs.level.add(1);
+    };
+
+    it('undoes what nested in it when it is refused', () => {
+      const g = guardedTree((note) => (touch(note), 'no'));
+      const before = frozenSnapshot(g.tree);
+      expectSyncError(() => g.checked.attrs.title.set('x'), ErrorCode.INVALID);
+      expect(frozenSnapshot(g.tree)).toEqual(before);
+      expect(g.note.get('level')).toBe(0);
+      expect(g.commits).toEqual([]);
+      expect(g.tree.seq).toBe(2);
+    });
+
+    it('commits what nested in it and itself as one transaction when it stands', () => {
+      const g = guardedTree((note) => (touch(note), true));
+      g.checked.attrs.title.set('x');
+      expect(g.commits).toEqual([
+        {
+          firstSeq: 3,
+          ops: [
+            [OP.set, 2, 0, 'touched'],
+            [OP.add, 2, 1, 1],
+            [OP.set, 1, 0, 'x'],
+          ],
+          origin: 'server',
+        },
+      ]);
+      expect(g.checked.get('title')).toBe('x');
+    });
+
+    it('undoes only a nested transaction that threw and was caught inside it', () => {
+      const g = guardedTree((note, tree) => {
+        note.attrs.note.set('kept');
+        thrown(() =>
+          tree.transact(() => {
+            note.attrs.level.add(5);
+            throw new Error('inner');
+          }),
+        );
+        return true;
+      });
+      g.checked.attrs.title.set('x');
+      expect(g.note.get('level')).toBe(0);
+      expect(g.commits).toEqual([
+        {
+          firstSeq: 3,
+          ops: [
+            [OP.set, 2, 0, 'kept'],
+            [OP.set, 1, 0, 'x'],
+          ],
+          origin: 'server',
+        },
+      ]);
+    });
   });
 
   describe('property: a transaction is all or nothing', () => {
