@@ -1,36 +1,54 @@
 /** A bounded in-memory window of recent scribes, for catch-up joins. */
 import type { Op } from '../shared/index.js';
 
-/** Recent scribes of one tree: ops and origins by seq, the oldest dropped past the window. */
+/**
+ * Recent scribes of one tree: ops and origins by seq, the last `window` of them, in a ring that
+ * stops growing once full, so an append allocates nothing (a log that grew and was cut back
+ * allocated its whole window again every `window` scribes).
+ */
 export class ScribeLog {
-  #ops: Op[] = [];
-  #origins: string[] = [];
-  /** The seq of #ops[0]. */
+  readonly #ops: Op[] = [];
+  readonly #origins: string[] = [];
+  /** Where the oldest held scribe sits in the arrays (0 until the ring is full). */
+  #head = 0;
+  /** The seq of the oldest held scribe. */
   #first = 1;
 
   constructor(readonly window: number) {}
 
   /** Appends committed scribes with seqs firstSeq, firstSeq + 1, ... */
   append(firstSeq: number, ops: readonly Op[], origin: string): void {
-    if (this.#ops.length === 0) this.#first = firstSeq;
+    const held = this.#ops;
+    if (held.length === 0) this.#first = firstSeq;
     for (const op of ops) {
-      this.#ops.push(op);
-      this.#origins.push(origin);
-    }
-    // Trim in chunks so appends stay O(1) amortized.
-    if (this.#ops.length > this.window * 2) {
-      const drop = this.#ops.length - this.window;
-      this.#ops = this.#ops.slice(drop);
-      this.#origins = this.#origins.slice(drop);
-      this.#first += drop;
+      if (held.length < this.window) {
+        held.push(op);
+        this.#origins.push(origin);
+        continue;
+      }
+      if (this.window === 0) return;
+      // Full: the newest takes the oldest's place.
+      const at = this.#head;
+      held[at] = op;
+      this.#origins[at] = origin;
+      this.#head = at + 1 === this.window ? 0 : at + 1;
+      this.#first++;
     }
   }
 
   /** The scribes after `since` up to the last, or undefined when the window no longer holds them all. */
   since(since: number, last: number): { ops: Op[]; origins: string[] } | undefined {
     if (since >= last) return { ops: [], origins: [] };
-    if (since + 1 < this.#first || this.#ops.length === 0) return undefined;
+    const held = this.#ops;
+    if (since + 1 < this.#first || held.length === 0) return undefined;
     const from = since + 1 - this.#first;
-    return { ops: this.#ops.slice(from), origins: this.#origins.slice(from) };
+    const count = held.length - from;
+    const ops = new Array<Op>(count);
+    const origins = new Array<string>(count);
+    for (let i = 0, at = (this.#head + from) % held.length; i < count; i++, at = at + 1 === held.length ? 0 : at + 1) {
+      ops[i] = held[at] as Op;
+      origins[i] = this.#origins[at] as string;
+    }
+    return { ops, origins };
   }
 }
