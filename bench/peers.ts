@@ -30,7 +30,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Child, measureWindow, type Reply } from './lib/child.js';
-import { PEERS, W1, W2, W3, W4, W5, median, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
+import { FANOUT_ONLY, PEERS, W1, W2, W3, W4, W5, median, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
 import { fmt } from './lib/report.js';
 import { RESULTS_DIR, runMain } from './lib/run.js';
 import { isTargetRow, renderMarkdown, renderSvg, w1Figures, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
@@ -295,10 +295,15 @@ function version(name: string): string | undefined {
   }
 }
 
-/** Each chosen system's every variant, in order: the row `run` makes of it. */
-async function each<R>(systems: readonly Peer[], run: (system: Peer, variant: string) => Promise<R>): Promise<R[]> {
+/** The variants of a system a workload runs: W1 all of them, the others all but the fan-out-only ones. */
+function variantsOf(system: Peer, fanout: boolean): readonly string[] {
+  return PEERS[system].filter((variant) => fanout || !FANOUT_ONLY.has(`${system}/${variant}`));
+}
+
+/** Each chosen system's every variant (that the workload runs: `fanout` for W1), in order: the row `run` makes of it. */
+async function each<R>(systems: readonly Peer[], run: (system: Peer, variant: string) => Promise<R>, fanout = false): Promise<R[]> {
   const out: R[] = [];
-  for (const system of systems) for (const variant of PEERS[system]) out.push(await run(system, variant));
+  for (const system of systems) for (const variant of variantsOf(system, fanout)) out.push(await run(system, variant));
   return out;
 }
 
@@ -313,12 +318,12 @@ async function main(): Promise<void> {
   });
   for (const s of systems) if (!s.ran) log(`${s.system}: skipped, ${s.why ?? ''}`);
   const present = systems.filter((s) => s.ran).map((s) => s.system);
-  const variants = present.reduce((n, system) => n + PEERS[system].length, 0);
+  const variants = present.reduce((n, system) => n + variantsOf(system, false).length, 0);
 
   const w1Runs: W1Run[] = [];
   const w3Runs: W3Row[] = [];
   const fanout = async (rate: number, ns: readonly number[]): Promise<void> => {
-    for (const n of ns) w1Runs.push(...(await each(present, (system, variant) => (isTargetRow({ n, rate }) ? w1Repeated : w1)(system, variant, n, rate))));
+    for (const n of ns) w1Runs.push(...(await each(present, (system, variant) => (isTargetRow({ n, rate }) ? w1Repeated : w1)(system, variant, n, rate), true)));
   };
   // The rows the targets read first (W1 at 1,000/s), then the joins, leaving time for W2, W4 and
   // W5, then those, then the heavier rate, N=200 first: what the budget cuts comes last.

@@ -47,6 +47,8 @@ export class PeerRoom extends Room<{ state: PeerState }> {
     this.state = state;
     // 0 (or null): no patch interval; the core then only ticks the room clock every 16 ms.
     if (options.variant === 'patchEach') this.patchRate = 0;
+    // 60 patches a second, as a game at 60 Hz would set it (about treesync's default cadence at 200 clients).
+    if (options.variant === 'patch16') this.patchRate = 1000 / 60;
     PeerRoom.current = this;
   }
 
@@ -118,7 +120,7 @@ export async function setUp(options: PeerRoomOptions, how: SetUp = {}): Promise<
 
 /**
  * Sets `value` of one object: with `patchEach`, followed by `room.broadcastPatch()` (the patch of
- * this one change, to every client); with `patch50`, left for the next 50 ms patch.
+ * this one change, to every client); with `patch50` and `patch16`, left for the next patch.
  */
 export function mutator(room: PeerRoom, variant: Variant): (object: number, value: number) => void {
   const items = room.objects;

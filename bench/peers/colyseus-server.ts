@@ -3,8 +3,9 @@
  * generator are colyseus-room.ts's). One room whose state (@colyseus/schema 5, see
  * colyseus-schema.ts) holds M model objects in a MapSchema keyed "0" .. "M-1". Variants: `patch50`,
  * Colyseus's default 50 ms patch interval (a patch carries every field changed since the last
- * one, so a value overwritten within 50 ms is never sent); `patchEach`, `patchRate = 0` (no
- * interval) and `room.broadcastPatch()` after every change.
+ * one, so a value overwritten within 50 ms is never sent); `patch16`, `patchRate = 1000 / 60` (60
+ * patches a second; W1 only); `patchEach`, `patchRate = 0` (no interval) and
+ * `room.broadcastPatch()` after every change.
  * - `w1 <variant> <M> <rate>`: on `start`, `rate` mutations/s, mutation k setting `value` of
  *   object k % M to `now()`.
  * - `w2 <variant> <M>`: the clients write with `room.request('set', { k, value })`, Colyseus

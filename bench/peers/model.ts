@@ -35,8 +35,9 @@
  *   `clients: w5 <variant> <port> <N> <groups>` → ready once all N hold their view; then as W1
  *   (`mark`, `report` → `ClientsReport & W5ClientsExtra`).
  *
- * Variants name the modes of a system (e.g. colyseus: `patch50` default 50 ms patches, `patchEach`
- * a patch after every mutation; sharedb: `doc` one json0 document, `docs` a document per object;
+ * Variants name the modes of a system (e.g. colyseus: `patch50` default 50 ms patches, `patch16`
+ * 60 patches a second (W1 only: about as often as treesync's default writes at 200 clients, for the
+ * same-cadence comparison), `patchEach` a patch after every mutation; sharedb: `doc` one json0 document, `docs` a document per object;
  * treesync: `batched` (the default adaptive flush), `paced` (`flush: { maxDelayMs: 50, duty: 0.02 }`,
  * Colyseus's patch interval as a bound), `unbatched`; socket.io: `each`, `coalesced50`).
  */
@@ -46,10 +47,16 @@ export { now, quantile, median, type ClientsReport, type Command, type JoinRepor
 export const PEERS = {
   socketio: ['each', 'coalesced50'],
   treesync: ['batched', 'paced', 'unbatched'],
-  colyseus: ['patch50', 'patchEach'],
+  colyseus: ['patch50', 'patch16', 'patchEach'],
   sharedb: ['doc', 'docs'],
 } as const;
 export type Peer = keyof typeof PEERS;
+
+/**
+ * Variants that differ from their system's default only in how often they broadcast: W1 (fan-out)
+ * measures them; in the other workloads they would repeat the default's rows.
+ */
+export const FANOUT_ONLY: ReadonlySet<string> = new Set(['colyseus/patch16']);
 
 /** One object of the shared model, as plain data (each system maps it to its own schema). */
 export interface ModelObject {

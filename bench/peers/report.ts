@@ -154,8 +154,15 @@ function targets(input: PeersInput): string[][] {
   return rows;
 }
 
+/**
+ * The Colyseus variant that writes to each client about as often as a treesync variant at N=200,
+ * 1,000/s: the default sends about 58 batches a second there, `patch16` 60 patches; `paced` and
+ * `patch50` 20 each.
+ */
+const SAME_CADENCE = { batched: 'patch16', paced: 'patch50' } as const;
+
 /** The W1 and W3 target rows for one treesync variant (W3 only for the default). */
-function targetsOf(input: PeersInput, at: (system: Peer) => { run: W1Run; f: W1Figures }[], ts: { run: W1Run; f: W1Figures } | undefined, variant: string): string[][] {
+function targetsOf(input: PeersInput, at: (system: Peer) => { run: W1Run; f: W1Figures }[], ts: { run: W1Run; f: W1Figures } | undefined, variant: keyof typeof SAME_CADENCE): string[][] {
   const rows: string[][] = [];
   const me = variant === 'batched' ? 'treesync' : `treesync/${variant}`;
   const who = (x: { run: W1Run }): string => `${LABEL[x.run.system]}/${x.run.variant}`;
@@ -173,6 +180,20 @@ function targetsOf(input: PeersInput, at: (system: Peer) => { run: W1Run; f: W1F
         check(ts === undefined || other === undefined ? undefined : key(ts.f) < key(other.f)),
       ]);
     }
+  }
+  // The same two figures against the Colyseus variant that writes to each client about as often.
+  const twin = at('colyseus').find((x) => x.run.variant === SAME_CADENCE[variant]);
+  for (const [metric, key, unit] of [
+    ['server CPU per mutation', (f: W1Figures) => f.cpuUsPerMutation, 'µs'],
+    ['p99 latency', (f: W1Figures) => f.p99Ms, 'ms'],
+  ] as const) {
+    rows.push([
+      `W1 N=200, 1,000/s, same cadence: ${me} ${metric} below Colyseus/${SAME_CADENCE[variant]}'s`,
+      ts === undefined || twin === undefined
+        ? `treesync ${ts === undefined ? 'not measured' : `${fmt(key(ts.f))} ${unit}`}; Colyseus/${SAME_CADENCE[variant]} ${twin === undefined ? 'not measured' : `${fmt(key(twin.f))} ${unit}`}`
+        : `${fmt(key(ts.f))} vs ${fmt(key(twin.f))} ${unit}: ${fmt(key(ts.f) / key(twin.f))}×`,
+      check(ts === undefined || twin === undefined ? undefined : key(ts.f) < key(twin.f)),
+    ]);
   }
   const col = best(at('colyseus'), (x) => x.f.bytesPerMutation);
   rows.push([
@@ -308,7 +329,7 @@ export function renderMarkdown(input: PeersInput): string {
   out.push('', '## Targets', '', ...table(['target', 'measured', ''], targets(input)));
   out.push(
     '',
-    'treesync is its default variant (`batched`); each peer is at its best variant for the figure compared. For W3, each system counts with its headline path (its first result: what its client library hands an application); "—" means a side was not measured.',
+    'treesync is its default variant (`batched`); each peer is at its best variant for the figure compared, except in the "same cadence" rows, which take the Colyseus variant that writes to each client about as often as the treesync variant does (the default about 58 times a second at 200 clients, `patch16` 60; `paced` and `patch50` 20). For W3, each system counts with its headline path (its first result: what its client library hands an application); "—" means a side was not measured.',
   );
 
   out.push(
