@@ -10,6 +10,17 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 const HAS_TASKSET = process.env['BENCH_PIN'] !== '0' && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
+/**
+ * Runs a bench script (a .ts file under bench/) to its end, pinned to `cpu` like a server, and
+ * returns its stdout; undefined when it failed.
+ */
+export function runPinned(script: string, args: readonly string[], cpu: number): string | undefined {
+  const node = [process.execPath, '--import', TSX, fileURLToPath(new URL(`../${script}`, import.meta.url)), ...args];
+  const argv = HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
+  const run = spawnSync(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  return run.status === 0 ? run.stdout : undefined;
+}
+
 /** A message from a child: a `type` and whatever that type carries. */
 export interface Reply {
   readonly type: string;

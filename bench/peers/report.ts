@@ -61,6 +61,15 @@ export interface PeersInput {
   readonly w4: readonly W4Run[];
   readonly w5: readonly W5Run[];
   readonly objects: number;
+  /** The mutation generator alone at each W1 rate (none when W1 did not run). */
+  readonly floors: readonly GeneratorFloor[];
+}
+
+/** The CPU of the mutation generator alone (no mutation applied) on the servers' core, per mutation. */
+export interface GeneratorFloor {
+  readonly rate: number;
+  readonly cpuUsPerMutation: number;
+  readonly systemUsPerMutation: number;
 }
 
 /** Figures derived from a measured W1 run. */
@@ -252,7 +261,7 @@ export function renderMarkdown(input: PeersInput): string {
   if (late > 0) {
     out.push(
       '',
-      `**${late} rows were not run for the time budget** (PEERS_BUDGET_SECONDS, default 1,500 s so that the whole run stays under 26 minutes): run fewer systems (PEERS_SYSTEMS) or workloads (PEERS_WORKLOADS), or give it a larger budget (PEERS_BUDGET_SECONDS).`,
+      `**${late} rows were not run for the time budget** (PEERS_BUDGET_SECONDS, default 1,800 s so that the whole run stays under 31 minutes): run fewer systems (PEERS_SYSTEMS) or workloads (PEERS_WORKLOADS), or give it a larger budget (PEERS_BUDGET_SECONDS).`,
     );
   }
   const skipped = rows.filter((r) => r.status === 'unsupported' && input.systems.some((s) => s.system === r.system && s.ran));
@@ -260,6 +269,12 @@ export function renderMarkdown(input: PeersInput): string {
   if (unsupported.length > 0) out.push('', 'Answered `unsupported`:', '', ...unsupported.map((u) => `- ${u}`));
 
   out.push('', `## W1 fan-out: ${n0(input.objects)} objects, the server sets \`value\` of object k % M per mutation`, '');
+  if (input.floors.length > 0) {
+    out.push(
+      `The mutation generator alone, on the servers' core with no mutation applied (a 1 ms timer that makes the mutations due), costs ${input.floors.map((f) => `${fmt(f.cpuUsPerMutation)} µs per mutation at ${n0(f.rate)}/s (${pct(f.systemUsPerMutation / f.cpuUsPerMutation)} of it in the kernel)`).join(', ')}: every server's CPU below includes it (subtract it to compare what the systems themselves cost).`,
+      '',
+    );
+  }
   const w1 = [...input.w1].sort((a, b) => a.rate - b.rate || a.n - b.n || order(a.system, a.variant) - order(b.system, b.variant));
   out.push(
     ...table(

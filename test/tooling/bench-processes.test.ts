@@ -5,7 +5,7 @@
  * fails `npm test`, not the next benchmark run (after protocol 2 four bench scripts still sent
  * `v: 1`, and a handshake with another version is refused before anything is measured). The
  * figures are not checked, only that each measurement completes with the whole tree and the
- * outcome it exists to measure.
+ * outcome it exists to measure. The generator floor of `npm run bench:peers` runs here too.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { CATCHUP_OBJECTS, CATCHUP_UPDATES } from '../../bench/lib/durability-mod
 import { catchup, load } from '../../bench/lib/durability-run.js';
 import { joins } from '../../bench/lib/join-run.js';
 import { JOIN_OBJECTS } from '../../bench/lib/model.js';
+import { runPinned } from '../../bench/lib/child.js';
 import { singleSet } from '../../bench/lib/single-set.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'treesync-bench-test-'));
@@ -26,6 +27,19 @@ describe('npm run bench: the single-set measurement', () => {
     expect(treesync.text).toBe(`42["b",1,${String(seq + 1)},[[0,${String(object)},0,7]]]`);
     expect(treesync.bytes).toBe(treesync.text.length);
     expect(floor.text).toBe(`42["m",[${String(object)},7]]`);
+  }, 15_000);
+});
+
+describe('npm run bench:peers: the generator floor', () => {
+  it('runs the mutation generator alone, pinned, and reports its CPU per mutation', () => {
+    const out = runPinned('lib/generator-floor.ts', ['1000', '200', '0.5'], 0);
+    expect(out).toBeDefined();
+    const floor = JSON.parse(out ?? '') as { cpuUsPerMutation: number; systemUsPerMutation: number; mutations: number };
+    // Half a second at 1,000/s: the generator is drift-free, so about 500 (the window's edges move it a little).
+    expect(floor.mutations).toBeGreaterThan(400);
+    expect(floor.mutations).toBeLessThan(600);
+    expect(floor.cpuUsPerMutation).toBeGreaterThan(0);
+    expect(floor.systemUsPerMutation).toBeLessThanOrEqual(floor.cpuUsPerMutation);
   }, 15_000);
 });
 
