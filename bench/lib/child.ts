@@ -60,7 +60,9 @@ export class Child {
     const profiled =
       which === 'clients' ? options.dir === 'peers/' && script.endsWith('-clients.ts') : which === '1' && (options.dir === undefined ? script === 'server.ts' : options.dir === 'peers/' && script.endsWith('-server.ts'));
     const prof = profiled ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
-    const node = [process.execPath, ...prof, '--import', TSX, fileURLToPath(new URL(`../${options.dir ?? ''}${script}`, import.meta.url)), ...args];
+    // BENCH_SERVER_FLAGS: extra Node flags for the server processes only, e.g. `--trace-gc` or `--single-threaded-gc`.
+    const serverFlags = script.endsWith('server.ts') ? (process.env['BENCH_SERVER_FLAGS'] ?? '').split(' ').filter((f) => f !== '') : [];
+    const node = [process.execPath, ...prof, ...serverFlags, '--import', TSX, fileURLToPath(new URL(`../${options.dir ?? ''}${script}`, import.meta.url)), ...args];
     const argv = cpu !== undefined && HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
     const out = options.stdout === 'stderr' ? 2 : 'inherit';
     this.#proc = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, stdio: ['ignore', out, out, 'ipc'] });
