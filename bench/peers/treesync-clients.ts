@@ -12,7 +12,7 @@
  *   (the headline: what an application gets), and the raw protocol (snapshot parsed, no mirror).
  *   A first, untimed round with one connection warms each path up.
  * - `w2 …` (treesync-writes.ts), `w4 …` (treesync-reconnect.ts), `w5 …` (treesync-filtered.ts):
- *   W2 is the same for both variants (the server answers `unsupported` to `unbatched`).
+ *   W2's clients are the same for every variant (the server answers `unsupported` to `unbatched`).
  */
 import { SyncClient } from '../../client/index.js';
 import { unflattenSnapshot } from '../../shared/index.js';

@@ -5,7 +5,7 @@
  *   on `start`, mutation k sets `value` of object k % M to now(). Variants: `batched` (the default
  *   adaptive flush), `paced` (the CPU-first flush: see FLUSH), `unbatched` (flush mode
  *   'immediate': a batch per commit).
- * - `w2 batched <M>`: the same tree, whose `value` refuses a negative number (a `validate` rule
+ * - `w2 batched|paced <M>`: the same tree, whose `value` refuses a negative number (a `validate` rule
  *   of the attribute: INVALID, see treesync-model.ts); the clients' proposals are the writes,
  *   counted as they arrive (a `propose` event on the socket).
  * - `w3 batched <M>`: the same tree of M objects, for joins.
@@ -14,9 +14,9 @@
  * - `w5 batched|paced <M> <rate> <groups>`: W1's server with visibility rules: each client's principal
  *   carries the group its handshake `auth` names, an object's scope is its group (x % groups), and
  *   a principal sees its group's scope only.
- * The flush mode touches neither joins nor catch-up, and at W2's 200 writes/s the adaptive flush
- * already sends a batch per commit: the other variants answer `unsupported` to w2..w4 (and
- * `unbatched` to w5).
+ * The flush mode touches neither joins nor catch-up, and at W2's 200 writes/s the default flush
+ * already sends a batch per commit: `paced` answers `unsupported` to w3 and w4, `unbatched` to
+ * w2..w5.
  */
 import { SyncServer, type FlushOptions, type Hooks } from '../../server/index.js';
 import { fatal, onCommand, reply } from '../lib/child.js';
@@ -87,9 +87,9 @@ else if (workload === 'w1') serve(variant, m).then((served) => generate(served, 
 else if (!['w2', 'w3', 'w4', 'w5'].includes(workload)) {
   onCommand(() => undefined);
   reply({ type: 'unsupported', why: `workload ${workload} is not implemented` } satisfies Unsupported);
-} else if (variant !== 'batched' && !(variant === 'paced' && workload === 'w5')) {
+} else if (variant !== 'batched' && !(variant === 'paced' && (workload === 'w2' || workload === 'w5'))) {
   onCommand(() => undefined);
-  const why = workload === 'w2' ? 'at 200 writes/s the adaptive flush already sends a batch per commit' : workload === 'w5' ? 'a batch per commit to 200 filtered clients saturates the server, as in W1' : `the flush mode does not touch the ${workload === 'w3' ? 'join' : 'catch-up'} path`;
+  const why = workload === 'w2' ? 'at 200 writes/s the default flush already sends a batch per commit' : workload === 'w5' ? 'a batch per commit to 200 filtered clients saturates the server, as in W1' : `the flush mode does not touch the ${workload === 'w3' ? 'join' : 'catch-up'} path`;
   reply({ type: 'unsupported', why: `${why}: see treesync/batched` } satisfies Unsupported);
 } else if (workload === 'w2') w2(variant, m).catch(fatal);
 else if (workload === 'w3') w3(variant, m).catch(fatal);
