@@ -5,7 +5,8 @@
  * fails `npm test`, not the next benchmark run (after protocol 2 four bench scripts still sent
  * `v: 1`, and a handshake with another version is refused before anything is measured). The
  * figures are not checked, only that each measurement completes with the whole tree and the
- * outcome it exists to measure. The generator floor of `npm run bench:peers` runs here too.
+ * outcome it exists to measure. The generator floor of `npm run bench:peers` and `npm run bench:tree`
+ * run here too.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,20 @@ describe('npm run bench:peers: the generator floor', () => {
     expect(floor.mutations).toBeLessThan(600);
     expect(floor.cpuUsPerMutation).toBeGreaterThan(0);
     expect(floor.systemUsPerMutation).toBeLessThanOrEqual(floor.cpuUsPerMutation);
+  }, 15_000);
+});
+
+describe('npm run bench:tree', () => {
+  it('measures both paths of a set, each against the transact baseline', () => {
+    const out = runPinned('tree.ts', ['2000', '1'], 0) ?? '';
+    for (const path of ['lone', 'in transact']) {
+      const row = out.split('\n').find((line) => line.startsWith(`| ${path} |`));
+      expect(row, path).toBeDefined();
+      const [us, , bytes] = (row ?? '').split('|').slice(2, 5).map((cell) => Number.parseFloat(cell));
+      expect(us, path).toBeGreaterThan(0);
+      expect(bytes, path).toBeGreaterThan(0);
+    }
+    expect(out).toContain('| in transact | ');
   }, 15_000);
 });
 
