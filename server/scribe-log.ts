@@ -14,7 +14,10 @@ export class ScribeLog {
   /** The seq of the oldest held scribe. */
   #first = 1;
 
-  constructor(readonly window: number) {}
+  constructor(readonly window: number) {
+    // A fractional window would never wrap the ring (and return the wrong scribes); a negative one would never stop growing.
+    if (!Number.isSafeInteger(window) || window < 0) throw new RangeError(`logWindow must be a whole number of scribes, at least 0 (got ${String(window)})`);
+  }
 
   /** Appends committed scribes with seqs firstSeq, firstSeq + 1, ... */
   append(firstSeq: number, ops: readonly Op[], origin: string): void {
@@ -36,13 +39,13 @@ export class ScribeLog {
     }
   }
 
-  /** The scribes after `since` up to the last, or undefined when the window no longer holds them all. */
+  /** The scribes after `since` up to `last`, or undefined when the window does not hold them all. */
   since(since: number, last: number): { ops: Op[]; origins: string[] } | undefined {
     if (since >= last) return { ops: [], origins: [] };
     const held = this.#ops;
-    if (since + 1 < this.#first || held.length === 0) return undefined;
+    if (since + 1 < this.#first || last > this.#first + held.length - 1) return undefined;
     const from = since + 1 - this.#first;
-    const count = held.length - from;
+    const count = last - since;
     const ops = new Array<Op>(count);
     const origins = new Array<string>(count);
     for (let i = 0, at = (this.#head + from) % held.length; i < count; i++, at = at + 1 === held.length ? 0 : at + 1) {

@@ -40,6 +40,23 @@ describe('ScribeLog.since()', () => {
     expect(filled(0, 3).since(2, 3)).toBeUndefined();
   });
 
+  it('returns undefined, not a short answer, when `last` is past the last scribe it holds', () => {
+    const log = filled(5, 1);
+    expect(log.since(0, 3)).toBeUndefined();
+    expect(log.since(1, 3)).toBeUndefined();
+    expect(log.since(0, 1)).toEqual({ ops: [op(1)], origins: ['server'] });
+  });
+
+  it('returns the scribes up to `last`, not past it', () => {
+    expect(filled(10, 6).since(2, 4)).toEqual({ ops: [op(3), op(4)], origins: ['server', 'a'] });
+    // The same across the ring's wrap.
+    expect(filled(4, 11).since(8, 10)).toEqual({ ops: [op(9), op(10)], origins: ['server', 'a'] });
+  });
+
+  it.each([2.5, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses a window of %s', (window) => {
+    expect(() => new ScribeLog(window)).toThrow(RangeError);
+  });
+
   it('starts at the first appended seq (a log made after the tree had scribes)', () => {
     const log = new ScribeLog(10);
     log.append(41, [op(41)], 'server');
