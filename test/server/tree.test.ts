@@ -258,6 +258,44 @@ describe('Tree.transact()', () => {
       expect(g.checked.get('title')).toBe('x');
     });
 
+    it('undoes a nested transaction that came first, changed something and threw, and then what came after it, when it is refused', () => {
+      // What the validator saw, checked outside it (a validator's own throw would only refuse the op).
+      const seen: { added?: number; caught?: unknown; after?: number } = {};
+      const g = guardedTree((note, tree) => {
+        // The first nested thing is a transaction: it must turn undo on itself.
+        seen.caught = thrown(() =>
+          tree.transact(() => {
+            note.attrs.level.add(5);
+            seen.added = note.get('level');
+            throw new Error('inner');
+          }),
+        );
+        seen.after = note.get('level');
+        note.attrs.note.set('touched');
+        return 'no';
+      });
+      const before = frozenSnapshot(g.tree);
+      expectSyncError(() => g.checked.attrs.title.set('x'), ErrorCode.INVALID);
+      expect(seen).toEqual({ added: 5, caught: new Error('inner'), after: 0 });
+      expect(frozenSnapshot(g.tree)).toEqual(before);
+      expect(g.commits).toEqual([]);
+    });
+
+    it('undoes nested creates, moves and destroys when it is refused', () => {
+      const g = guardedTree((note, tree) => {
+        const made = tree.root.create(Guarded, { note: 'new' });
+        note.move(made);
+        made.move(tree.root, 0);
+        tree.root.create(Guarded).destroy();
+        return 'no';
+      });
+      const before = frozenSnapshot(g.tree);
+      expectSyncError(() => g.checked.attrs.title.set('x'), ErrorCode.INVALID);
+      expect(frozenSnapshot(g.tree)).toEqual(before);
+      expect(g.tree.root.children.map((c) => c.id)).toEqual([1, 2]);
+      expect(g.commits).toEqual([]);
+    });
+
     it('undoes only a nested transaction that threw and was caught inside it', () => {
       const g = guardedTree((note, tree) => {
         note.attrs.note.set('kept');
