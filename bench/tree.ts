@@ -62,13 +62,13 @@ async function bytesPerSet(session: Session, path: Path, n: number): Promise<num
 }
 
 async function main(): Promise<void> {
-  for (const path of Object.keys(paths) as Path[]) cpuRound(path, SETS / 4); // warm-up: both paths optimised
+  for (const path of Object.keys(paths) as Path[]) cpuRound(path, Math.floor(SETS / 4)); // warm-up: both paths optimised
   const cpu: Record<Path, number[]> = { lone: [], 'in transact': [] };
   for (let r = 0; r < ROUNDS; r++) for (const path of Object.keys(paths) as Path[]) cpu[path].push(cpuRound(path, SETS));
   const session = new Session();
   session.connect();
   const bytes: Record<Path, number> = { lone: 0, 'in transact': 0 };
-  for (const path of Object.keys(paths) as Path[]) bytes[path] = await bytesPerSet(session, path, SETS / 4);
+  for (const path of Object.keys(paths) as Path[]) bytes[path] = await bytesPerSet(session, path, Math.floor(SETS / 4));
   session.disconnect();
   const base = { us: median(cpu['in transact']), bytes: bytes['in transact'] };
   const rows = (Object.keys(paths) as Path[]).map((path) => {

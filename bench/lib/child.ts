@@ -12,12 +12,12 @@ const HAS_TASKSET = process.env['BENCH_PIN'] !== '0' && spawnSync('taskset', ['-
 
 /**
  * Runs a bench script (a .ts file under bench/) to its end, pinned to `cpu` like a server, and
- * returns its stdout; undefined when it failed.
+ * returns its stdout; undefined when it failed or ran past `timeoutMs` (the call blocks until then).
  */
-export function runPinned(script: string, args: readonly string[], cpu: number): string | undefined {
+export function runPinned(script: string, args: readonly string[], cpu: number, timeoutMs = 60_000): string | undefined {
   const node = [process.execPath, '--import', TSX, fileURLToPath(new URL(`../${script}`, import.meta.url)), ...args];
   const argv = HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
-  const run = spawnSync(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
   return run.status === 0 ? run.stdout : undefined;
 }
 

@@ -271,7 +271,7 @@ export function renderMarkdown(input: PeersInput): string {
   out.push('', `## W1 fan-out: ${n0(input.objects)} objects, the server sets \`value\` of object k % M per mutation`, '');
   if (input.floors.length > 0) {
     out.push(
-      `The mutation generator alone, on the servers' core with no mutation applied (a 1 ms timer that makes the mutations due), costs ${input.floors.map((f) => `${fmt(f.cpuUsPerMutation)} µs per mutation at ${n0(f.rate)}/s (${pct(f.systemUsPerMutation / f.cpuUsPerMutation)} of it in the kernel)`).join(', ')}: every server's CPU below includes it (subtract it to compare what the systems themselves cost).`,
+      `The mutation generator alone, on the servers' core with no mutation applied (a 1 ms timer that makes the mutations due), costs ${input.floors.map((f) => `${fmt(f.cpuUsPerMutation)} µs per mutation at ${n0(f.rate)}/s (${pct(f.systemUsPerMutation / f.cpuUsPerMutation)} of it in the kernel)`).join(', ')}: every server's CPU below includes it (on a busy server its wake-ups overlap other work, so this is an upper bound on its share).`,
       '',
     );
   }

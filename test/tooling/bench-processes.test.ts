@@ -33,28 +33,29 @@ describe('npm run bench: the single-set measurement', () => {
 
 describe('npm run bench:peers: the generator floor', () => {
   it('runs the mutation generator alone, pinned, and reports its CPU per mutation', () => {
-    const out = runPinned('lib/generator-floor.ts', ['1000', '200', '0.5'], 0);
+    const out = runPinned('lib/generator-floor.ts', ['1000', '200', '0.5'], 0, 10_000);
     expect(out).toBeDefined();
     const floor = JSON.parse(out ?? '') as { cpuUsPerMutation: number; systemUsPerMutation: number; mutations: number };
     // Half a second at 1,000/s: the generator is drift-free, so about 500 (the window's edges move it a little).
     expect(floor.mutations).toBeGreaterThan(400);
     expect(floor.mutations).toBeLessThan(600);
     expect(floor.cpuUsPerMutation).toBeGreaterThan(0);
-    expect(floor.systemUsPerMutation).toBeLessThanOrEqual(floor.cpuUsPerMutation);
   }, 15_000);
 });
 
 describe('npm run bench:tree', () => {
   it('measures both paths of a set, each against the transact baseline', () => {
-    const out = runPinned('tree.ts', ['2000', '1'], 0) ?? '';
-    for (const path of ['lone', 'in transact']) {
+    const out = runPinned('tree.ts', ['2000', '1'], 0, 10_000) ?? '';
+    const bytes = (path: string): number => {
       const row = out.split('\n').find((line) => line.startsWith(`| ${path} |`));
       expect(row, path).toBeDefined();
-      const [us, , bytes] = (row ?? '').split('|').slice(2, 5).map((cell) => Number.parseFloat(cell));
+      const [us, , allocated] = (row ?? '').split('|').slice(2, 5).map((cell) => Number.parseFloat(cell));
       expect(us, path).toBeGreaterThan(0);
-      expect(bytes, path).toBeGreaterThan(0);
-    }
-    expect(out).toContain('| in transact | ');
+      return allocated ?? Number.NaN;
+    };
+    // Allocation, not time: a lone set keeps no undo closure or inverse op (about 430 against 880
+    // bytes), far outside the sampling profile's noise; it would be level if the fast path were lost.
+    expect(bytes('lone')).toBeLessThan(bytes('in transact') * 0.75);
   }, 15_000);
 });
 
