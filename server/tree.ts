@@ -31,22 +31,12 @@ import type { TypeRegistry } from './registry.js';
 import { handleOf } from './server-object.js';
 import type { ServerObject } from './types.js';
 import { ScribeLog } from './scribe-log.js';
+import { Transaction } from './transaction.js';
 
 /** Events of a tree. */
 export interface TreeEvents {
   /** A transaction committed: its scribes have seqs firstSeq .. firstSeq + ops.length - 1. */
   commit: [firstSeq: number, ops: readonly Op[], origin: string];
-}
-
-interface Tx {
-  /** The transaction's scribes so far (replaced, not pushed to, when the first arrives: a lone op keeps a one-slot array). */
-  ops: Op[];
-  /**
-   * How to undo each recorded mutation, newest last; null in a lone operation that nothing has
-   * nested in, which checks everything before it changes the tree and so never rolls back.
-   */
-  undo: (() => void)[] | null;
-  readonly origin: string;
 }
 
 /** Told of every operation just before it applies inside a transaction, and of a transaction's abort (server/visibility.ts). */
@@ -78,7 +68,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   readonly #nodes = new Map<ObjectId, Node>();
   #root: Node;
   #nextId = 1;
-  #tx: Tx | null = null;
+  #tx: Transaction | null = null;
   readonly log: ScribeLog;
   /** Told of each operation before it applies (visibility tracking); none by default. */
   observer: TreeObserver | undefined = undefined;
@@ -185,12 +175,12 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
    */
   transact<R>(fn: () => R, origin: string = SERVER_ORIGIN, committing?: (seq: number) => void): R {
     if (this.#tx !== null) return this.#nested(this.#tx, fn);
-    return this.#outermost(fn, undefined, [], origin, committing);
+    return this.#outermost(fn, undefined, true, origin, committing);
   }
 
-  /** Runs `run(arg)` as an outermost transaction, keeping undo when `undo` is an array (see {@link #alone}). */
-  #outermost<A, R>(run: (arg: A) => R, arg: A, undo: (() => void)[] | null, origin: string, committing: ((seq: number) => void) | undefined): R {
-    const tx: Tx = { ops: [], undo, origin };
+  /** Runs `run(arg)` as an outermost transaction, keeping undo when `undoing` (see {@link #alone}). */
+  #outermost<A, R>(run: (arg: A) => R, arg: A, undoing: boolean, origin: string, committing: ((seq: number) => void) | undefined): R {
+    const tx = new Transaction(origin, undoing);
     this.#tx = tx;
     let result: R;
     try {
@@ -207,9 +197,8 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   }
 
   /** A nested transaction: on a throw, undo back to where it began, so an outer catch keeps a consistent tree. */
-  #nested<R>(tx: Tx, fn: () => R): R {
-    tx.undo ??= [];
-    const mark = tx.undo.length;
+  #nested<R>(tx: Transaction, fn: () => R): R {
+    const mark = tx.keepUndo();
     try {
       return fn();
     } catch (error) {
@@ -218,14 +207,9 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     }
   }
 
-  /** Undoes a transaction's mutations back to the `mark`th, newest first. */
-  #rollback(tx: Tx, mark: number): void {
-    const undo = tx.undo;
-    if (undo === null || undo.length === mark) return;
-    for (let i = undo.length - 1; i >= mark; i--) (undo[i] as () => void)();
-    undo.length = mark;
-    tx.ops.length = mark;
-    this.#flat = undefined;
+  /** Undoes a transaction's mutations back to the `mark`th; the cached snapshot goes with them. */
+  #rollback(tx: Transaction, mark: number): void {
+    if (tx.rollback(mark)) this.#flat = undefined;
   }
 
   /** Validates and applies one operation (inside a transaction, or as its own). Returns the id it created or acted on. */
@@ -233,7 +217,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     const tx = this.#tx;
     if (tx === null) return this.#alone(op, origin);
     // Nested in a lone operation (a validator applying something): from here on, keep undo.
-    tx.undo ??= [];
+    tx.keepUndo();
     return this.#applyIn(op);
   }
 
@@ -243,7 +227,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
    * before it changes the tree, so unless something nests in it, it never has anything to undo.
    */
   #alone(op: Op, origin: string): ObjectId {
-    return this.#outermost(this.#applyOne, op, null, origin, undefined);
+    return this.#outermost(this.#applyOne, op, false, origin, undefined);
   }
 
   /** {@link #applyIn}, made once: a lone operation passes it and its op, not a closure per call. */
@@ -300,19 +284,11 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
   #record(op: Op, undo: (() => void) | undefined): void {
     const tx = this.#tx;
     assert(tx !== null, 'mutation outside a transaction');
-    if (tx.ops.length === 0) tx.ops = [op];
-    else tx.ops.push(op);
+    tx.record(op, undo);
     this.#flat = undefined;
-    if (tx.undo !== null) tx.undo.push(undo as () => void);
   }
 
-  /** Whether the current transaction keeps undo (a lone operation does not; see {@link #alone}). */
-  get #undoing(): boolean {
-    const tx = this.#tx;
-    return tx !== null && tx.undo !== null;
-  }
-
-  #commit(tx: Tx, committing: ((seq: number) => void) | undefined): void {
+  #commit(tx: Transaction, committing: ((seq: number) => void) | undefined): void {
     const firstSeq = this.seq + 1;
     this.seq += tx.ops.length;
     this.log.append(firstSeq, tx.ops, tx.origin);
@@ -401,7 +377,7 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
     const current = node.values[i];
     const checked = checkTopicOp(attrSpec(node.type, name), current, op, name);
     // Asked after the check: a validator that applied something nested has turned undo on.
-    const inverse = this.#undoing ? invertTopicOp(current, checked) : undefined;
+    const inverse = this.#tx?.undoing === true ? invertTopicOp(current, checked) : undefined;
     // A set scribe keeps its own container; the node gets a detached copy to change in place later.
     node.values[i] = checked[0] === OP.set ? detach(checked[3]) : applyTopicOp(current, checked);
     this.#record(
