@@ -29,11 +29,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Child, measureWindow, runPinned, type Reply } from './lib/child.js';
+import { Child, measureWindow, type Reply } from './lib/child.js';
 import { FANOUT_ONLY, PEERS, W1, W2, W3, W4, W5, median, type ClientsReport, type JoinReport, type Peer, type ServerReport, type W1ServerExtra, type W2Report, type W4Report, type W5ClientsExtra } from './peers/model.js';
 import { fmt } from './lib/report.js';
 import { RESULTS_DIR, runMain } from './lib/run.js';
-import { isTargetRow, renderMarkdown, renderSvg, w1Figures, type GeneratorFloor, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
+import { isTargetRow, renderMarkdown, renderSvg, w1Figures, type Status, type SystemStatus, type W1Run, type W3Run } from './peers/report.js';
+import { generatorFloors } from './peers/floor.js';
 import type { W2Run, W4Run, W5Run } from './peers/report-workloads.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -295,16 +296,6 @@ function version(name: string): string | undefined {
   }
 }
 
-/** The mutation generator alone at each W1 rate, on the servers' core (bench/lib/generator-floor.ts): a floor under every server's CPU. */
-function generatorFloors(): GeneratorFloor[] {
-  return RATES.flatMap((rate) => {
-    log(`W1 floor: the mutation generator alone at ${rate}/s ...`);
-    const out = runPinned('lib/generator-floor.ts', [String(rate), '1000', '5'], 0);
-    const floor = out === undefined ? undefined : (JSON.parse(out.trim().split('\n').pop() ?? '{}') as Partial<GeneratorFloor>);
-    return floor?.cpuUsPerMutation === undefined || floor.systemUsPerMutation === undefined ? [] : [{ rate, cpuUsPerMutation: floor.cpuUsPerMutation, systemUsPerMutation: floor.systemUsPerMutation }];
-  });
-}
-
 /** The variants of a system a workload runs: W1 all of them, the others all but the fan-out-only ones. */
 function variantsOf(system: Peer, fanout: boolean): readonly string[] {
   return PEERS[system].filter((variant) => fanout || !FANOUT_ONLY.has(`${system}/${variant}`));
@@ -338,7 +329,7 @@ async function main(): Promise<void> {
   // The rows the targets read first (W1 at 1,000/s), then the joins, leaving time for W2, W4 and
   // W5, then those, then the heavier rate, N=200 first: what the budget cuts comes last.
   const [first, ...more] = RATES;
-  const floors = RUN.has('w1') ? generatorFloors() : [];
+  const floors = RUN.has('w1') ? generatorFloors(RATES, log) : [];
   if (RUN.has('w1') && first !== undefined) await fanout(first, W1.clients);
   reservedMs = (['w2', 'w4', 'w5'] as const).reduce((ms, w) => ms + (RUN.has(w) ? need[w] * variants * 1000 : 0), 0);
   if (RUN.has('w3')) for (const objects of JOIN_OBJECTS) w3Runs.push(...(await each(present, (system, variant) => w3(system, variant, objects, w3Runs))).flat());

@@ -15,10 +15,15 @@ const HAS_TASKSET = process.env['BENCH_PIN'] !== '0' && spawnSync('taskset', ['-
  * returns its stdout; undefined when it failed or ran past `timeoutMs` (the call blocks until then).
  */
 export function runPinned(script: string, args: readonly string[], cpu: number, timeoutMs = 60_000): string | undefined {
-  const node = [process.execPath, '--import', TSX, fileURLToPath(new URL(`../${script}`, import.meta.url)), ...args];
-  const argv = HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
+  const argv = commandLine(script, [], args, cpu);
   const run = spawnSync(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
   return run.status === 0 ? run.stdout : undefined;
+}
+
+/** The command line of a bench script (`script`: its path under bench/) through tsx, with Node flags, pinned to `cpu` when there is taskset. */
+function commandLine(script: string, flags: readonly string[], args: readonly string[], cpu: number | undefined): string[] {
+  const node = [process.execPath, ...flags, '--import', TSX, fileURLToPath(new URL(`../${script}`, import.meta.url)), ...args];
+  return cpu !== undefined && HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
 }
 
 /** A message from a child: a `type` and whatever that type carries. */
@@ -62,8 +67,7 @@ export class Child {
     const prof = profiled ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}bench/.out`] : [];
     // BENCH_SERVER_FLAGS: extra Node flags for the server processes only, e.g. `--trace-gc` or `--single-threaded-gc`.
     const serverFlags = script.endsWith('server.ts') ? (process.env['BENCH_SERVER_FLAGS'] ?? '').split(' ').filter((f) => f !== '') : [];
-    const node = [process.execPath, ...prof, ...serverFlags, '--import', TSX, fileURLToPath(new URL(`../${options.dir ?? ''}${script}`, import.meta.url)), ...args];
-    const argv = cpu !== undefined && HAS_TASKSET ? ['taskset', '-c', String(cpu), ...node] : node;
+    const argv = commandLine(`${options.dir ?? ''}${script}`, [...prof, ...serverFlags], args, cpu);
     const out = options.stdout === 'stderr' ? 2 : 'inherit';
     this.#proc = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: ROOT, stdio: ['ignore', out, out, 'ipc'] });
     Child.live.add(this);
