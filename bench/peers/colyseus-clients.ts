@@ -33,7 +33,7 @@ import { Sampling, inBatches, samplingCommands, spread } from '../lib/sampling.j
 import { CountingClient, listenValues, type CountingRoom } from './colyseus-sdk.js';
 import { w2 } from './colyseus-w2-clients.js';
 import { w4 } from './colyseus-w4-clients.js';
-import { PEERS, median, type Command, type JoinResult, type W5ClientsExtra } from './model.js';
+import { median, variantsFor, type Command, type JoinResult, type W5ClientsExtra } from './model.js';
 
 /** W1 (`groups` 0: every client holds every object) and W5 (client i joins group i % groups). */
 async function fanOut(port: number, n: number, groups = 0): Promise<void> {
@@ -160,13 +160,13 @@ async function joinRound(url: string, parallel: number): Promise<{ ms: number; b
 
 const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'];
 const [workload = '', variant = '', portArg = '', ...rest] = process.argv.slice(2);
-const variants: readonly string[] = PEERS.colyseus;
+const variants = variantsFor('colyseus', variant);
 const port = Number(portArg);
 const [a = NaN, b = NaN, c = NaN] = rest.map(Number);
 if (!WORKLOADS.includes(workload)) {
   onCommand(() => undefined);
   reply({ type: 'unsupported', why: `colyseus-clients.ts: no workload ${workload} (${WORKLOADS.join(', ')})` });
-} else if (!variants.includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${variants.join(', ')}`));
+} else if (!variants.includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${variants.join(', ')}, patch<ms>`));
 else if (workload === 'w1') fanOut(port, rest.length > 0 ? a : 1).catch(fatal);
 else if (workload === 'w2') w2(port, a, b, c).catch(fatal);
 else if (workload === 'w3') w3(variant, port, rest.length > 0 ? a : 1, rest.length > 1 ? b : 3).catch(fatal);

@@ -16,9 +16,10 @@ import { WebSocket } from 'ws';
 import { onCommand } from '../lib/child.js';
 import { Load, heapAfterGc, loadCommands } from '../lib/load.js';
 import { ROOM, PeerState, createObject, type PeerObject } from './colyseus-schema.js';
-import { now, type Command, type PEERS, type W1ServerExtra } from './model.js';
+import { cadenceMs, now, type Command, type PEERS, type W1ServerExtra } from './model.js';
 
-export type Variant = (typeof PEERS.colyseus)[number];
+/** A Colyseus variant: PEERS's, or bench:cadence's `patch<ms>` (see cadenceMs). */
+export type Variant = (typeof PEERS.colyseus)[number] | `patch${number}`;
 
 // @colyseus/core 0.18 wants Node >= 22: its reconnection path reads the global `WebSocket.OPEN`,
 // which Node 20 lacks (a ReferenceError fails every reconnection). The `ws` class stands in.
@@ -47,8 +48,9 @@ export class PeerRoom extends Room<{ state: PeerState }> {
     this.state = state;
     // 0 (or null): no patch interval; the core then only ticks the room clock every 16 ms.
     if (options.variant === 'patchEach') this.patchRate = 0;
-    // 60 patches a second, as a game at 60 Hz would set it (about treesync's default cadence at 200 clients).
-    if (options.variant === 'patch16') this.patchRate = 1000 / 60;
+    // `patch16`: 60 patches a second, as a game at 60 Hz would set it (about treesync's default
+    // cadence at 200 clients); bench:cadence's `patch<ms>`: a patch every ms. patch50 is the default.
+    else this.patchRate = cadenceMs('colyseus', options.variant) ?? this.patchRate;
     PeerRoom.current = this;
   }
 

@@ -27,7 +27,7 @@ import { fatal, onCommand, reply } from '../lib/child.js';
 import { writeCommands } from '../lib/writes.js';
 import { PeerRoom, fanOut, mutator, ready, setUp, type PeerRoomOptions, type Variant } from './colyseus-room.js';
 import { FilteredState, type PeerState, type SetMessage } from './colyseus-schema.js';
-import { PEERS, type Command } from './model.js';
+import { variantsFor, type Command } from './model.js';
 
 /** W2's room: validates and applies the clients' writes, answering each request. */
 class WriteRoom extends PeerRoom {
@@ -102,14 +102,14 @@ async function w3(variant: Variant, objects: number): Promise<void> {
 
 const WORKLOADS = ['w1', 'w2', 'w3', 'w4', 'w5'];
 const [workload = '', variantArg = '', mArg = '', rateArg = '1000', groupsArg = '10'] = process.argv.slice(2);
-const variants: readonly string[] = PEERS.colyseus;
+const variants = variantsFor('colyseus', variantArg);
 const variant = variantArg as Variant;
 const m = Number(mArg);
 const rate = Number(rateArg);
 if (!WORKLOADS.includes(workload)) {
   onCommand(() => undefined);
   reply({ type: 'unsupported', why: `colyseus-server.ts: no workload ${workload} (${WORKLOADS.join(', ')})` });
-} else if (!variants.includes(variantArg)) fatal(new Error(`unknown variant ${variantArg}; one of ${variants.join(', ')}`));
+} else if (!variants.includes(variantArg)) fatal(new Error(`unknown variant ${variantArg}; one of ${variants.join(', ')}, patch<ms>`));
 else if (!(Number.isInteger(m) && m > 0)) fatal(new Error(`bad object count ${mArg}`));
 else if (workload === 'w1') fanOut({ objects: m, variant }, rate).catch(fatal);
 else if (workload === 'w2') w2(variant, m).catch(fatal);

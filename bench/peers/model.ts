@@ -58,6 +58,27 @@ export type Peer = keyof typeof PEERS;
  */
 export const FANOUT_ONLY: ReadonlySet<string> = new Set(['colyseus/patch16']);
 
+/**
+ * The W1 variants that write to each client every `ms` milliseconds, for `npm run bench:cadence`
+ * (bench/cadence.ts), which sweeps the interval: treesync `every<ms>` (the adaptive flush bounded
+ * by `maxDelayMs: ms`, with a duty low enough that the bound sets the pace), Colyseus
+ * `patch<ms>` (`patchRate = ms`; `patch16` stays 1000 / 60). Not in PEERS: bench:peers does not run them.
+ */
+export const CADENCE_PREFIX = { treesync: 'every', colyseus: 'patch' } as const;
+
+/** The interval, in ms, of a cadence variant of `system` (see CADENCE_PREFIX); undefined for any other variant. */
+export function cadenceMs(system: keyof typeof CADENCE_PREFIX, variant: string): number | undefined {
+  const match = /^(every|patch)([1-9][0-9]{0,3})$/.exec(variant);
+  if (match?.[1] !== CADENCE_PREFIX[system] || match[2] === undefined) return undefined;
+  return system === 'colyseus' && variant === 'patch16' ? 1000 / 60 : Number(match[2]);
+}
+
+/** The variants a script of `system` accepts when asked for `variant`: PEERS's, and `variant` itself if it is a cadence variant. */
+export function variantsFor(system: Peer, variant: string): readonly string[] {
+  const own: readonly string[] = PEERS[system];
+  return system in CADENCE_PREFIX && cadenceMs(system as keyof typeof CADENCE_PREFIX, variant) !== undefined ? [...own, variant] : own;
+}
+
 /** One object of the shared model, as plain data (each system maps it to its own schema). */
 export interface ModelObject {
   name: string;

@@ -21,7 +21,7 @@ import { joinTree, onBatch, protocolSocket, type ProtocolSocket } from '../lib/p
 import { SAMPLED, Sampling, inBatches, percentiles, samplingCommands, spread, timedRounds, type JoinRound } from '../lib/sampling.js';
 import { tappedTransport } from '../lib/visibility-transport.js';
 import { onWireMessage } from '../lib/wire.js';
-import { PEERS, now, type JoinReport, type JoinResult } from './model.js';
+import { cadenceMs, now, variantsFor, type JoinReport, type JoinResult } from './model.js';
 import { w5 } from './treesync-filtered.js';
 import { TREE } from './treesync-model.js';
 import { w4 } from './treesync-reconnect.js';
@@ -44,7 +44,8 @@ function rawSocket(url: string, clientId: string, onBytes: (size: number) => voi
 
 async function w1(url: string, variant: string, n: number): Promise<void> {
   const wanted = process.env['PEERS_MIRRORS'];
-  const mirrors = Math.min(n, Math.max(0, wanted === undefined ? (MIRRORS as Record<string, number | undefined>)[variant] ?? 0 : Number(wanted)));
+  const batching = cadenceMs('treesync', variant) === undefined ? (MIRRORS as Record<string, number | undefined>)[variant] : MIRRORS.batched;
+  const mirrors = Math.min(n, Math.max(0, wanted === undefined ? (batching ?? 0) : Number(wanted)));
   const raw = n - mirrors;
   // Latency is sampled on every mirror and on SAMPLED of the raw clients.
   const sampled = spread(raw, SAMPLED, mirrors);
@@ -154,7 +155,7 @@ async function w3(url: string, parallel: number, rounds: number): Promise<void> 
 
 const [workload = '', variant = '', port = '', a = '0', b = '3', ...more] = process.argv.slice(2);
 const url = `http://127.0.0.1:${port}`;
-runWorkload('treesync-clients.ts', PEERS.treesync, workload, variant, {
+runWorkload('treesync-clients.ts', variantsFor('treesync', variant), workload, variant, {
   w1: () => w1(url, variant, Number(a)),
   w2: () => w2(url, [a, b, ...more]),
   w3: () => {

@@ -16,13 +16,13 @@
  *   a principal sees its group's scope only.
  * The flush mode touches neither joins nor catch-up, and at W2's 200 writes/s the default flush
  * already sends a batch per commit: `paced` answers `unsupported` to w3 and w4, `unbatched` to
- * w2..w5.
+ * w2..w5. `every<ms>` (bench:cadence, W1 only) is the adaptive flush bounded by `maxDelayMs: ms`.
  */
 import { SyncServer, type FlushOptions, type Hooks } from '../../server/index.js';
 import { fatal, onCommand, reply } from '../lib/child.js';
 import { Load, heapAfterGc, loadCommands } from '../lib/load.js';
 import { writeCommands } from '../lib/writes.js';
-import { PEERS, initialObject, now, type Unsupported, type W1ServerExtra } from './model.js';
+import { cadenceMs, initialObject, now, variantsFor, type PEERS, type Unsupported, type W1ServerExtra } from './model.js';
 import { GuardedPeerObject, PeerObject, PeerRoot, TREE, scopeOf } from './treesync-model.js';
 
 /**
@@ -36,10 +36,16 @@ const FLUSH = {
   unbatched: { mode: 'immediate' },
 } as const satisfies Record<(typeof PEERS.treesync)[number], FlushOptions>;
 
+/** The flush options of a variant: FLUSH's, or a cadence variant's `every<ms>` (bench:cadence: a batch every `ms`, the duty at its floor so that the bound sets the pace). */
+function flushOf(variant: string): FlushOptions {
+  const ms = cadenceMs('treesync', variant);
+  return ms === undefined ? FLUSH[variant as keyof typeof FLUSH] : { mode: 'adaptive', maxDelayMs: ms, duty: 0.01 };
+}
+
 /** A SyncServer with tree TREE of m objects, listening; with the heap the objects took. */
 async function serve(variant: string, m: number, options: { guarded?: boolean; hooks?: Hooks } = {}): Promise<{ server: SyncServer; port: number; setValue: (object: number, value: number) => void; heapPerObjectBytes: number }> {
   const type = options.guarded === true ? GuardedPeerObject : PeerObject;
-  const server = new SyncServer({ types: [PeerRoot, type], flush: FLUSH[variant as keyof typeof FLUSH], ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
+  const server = new SyncServer({ types: [PeerRoot, type], flush: flushOf(variant), ...(options.hooks === undefined ? {} : { hooks: options.hooks }) });
   const before = heapAfterGc();
   const tree = server.tree(TREE, PeerRoot);
   const objects = tree.transact(() => Array.from({ length: m }, (_, i) => tree.root.create(type, initialObject(i))));
@@ -82,7 +88,8 @@ async function w5(variant: string, m: number, rate: number, groups: number): Pro
 
 const [workload = '', variant = '', mArg = '0', rateArg = '1000', groupsArg = '10'] = process.argv.slice(2);
 const [m, rate, groups] = [Number(mArg), Number(rateArg), Number(groupsArg)];
-if (!(PEERS.treesync as readonly string[]).includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${PEERS.treesync.join(', ')}`));
+const variants = variantsFor('treesync', variant);
+if (!variants.includes(variant)) fatal(new Error(`unknown variant ${variant}; one of ${variants.join(', ')}, every<ms>`));
 else if (workload === 'w1') serve(variant, m).then((served) => generate(served, m, rate), fatal);
 else if (!['w2', 'w3', 'w4', 'w5'].includes(workload)) {
   onCommand(() => undefined);
