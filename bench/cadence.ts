@@ -17,7 +17,8 @@
  *
  * Environment: CADENCE_POINTS (comma-separated system/variant, default all below), CADENCE_SECONDS
  * (window, default 10, after a quarter of it, at most 2.5 s, of warm-up), CADENCE_N (default 200),
- * CADENCE_OUT (the report's path, default bench/results/cadence.md).
+ * CADENCE_OUT (the report's path, default bench/results/cadence.md), CADENCE_FLOOR=0 (skip the
+ * generator floor; the report then does not work out what a lower p99 would cost).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -47,7 +48,15 @@ const WARMUP = Math.min(2.5, SECONDS / 4);
 const N = Number(process.env['CADENCE_N'] ?? 200);
 const RATE = W1.rates[0];
 const OUT = process.env['CADENCE_OUT'] ?? fileURLToPath(new URL('results/cadence.md', import.meta.url));
+const FLOOR = process.env['CADENCE_FLOOR'] !== '0';
 const SYSTEMS: readonly Peer[] = ['treesync', 'colyseus', 'sharedb', 'socketio'];
+
+// Settings are checked before anything runs: a typo fails at once, not after minutes of points.
+for (const point of POINTS) {
+  if (!SYSTEMS.includes(point.split('/')[0] as Peer) || !point.includes('/')) throw new Error(`CADENCE_POINTS: ${point} is not system/variant with a system of ${SYSTEMS.join(', ')}`);
+}
+if (!(SECONDS > 0)) throw new Error(`CADENCE_SECONDS: ${String(process.env['CADENCE_SECONDS'])} is not a positive number`);
+if (!(Number.isInteger(N) && N > 0)) throw new Error(`CADENCE_N: ${String(process.env['CADENCE_N'])} is not a positive whole number`);
 
 const t0 = Date.now();
 const log = (msg: string): void => void process.stderr.write(`[${Math.round((Date.now() - t0) / 1000)} s] ${msg}\n`);
@@ -61,7 +70,6 @@ function intervalOf(system: Peer, variant: string): number | undefined {
 /** One point: the system's W1 server and load clients, a warm-up, one measured window. */
 async function measure(point: string): Promise<CadencePoint> {
   const [system, variant = ''] = point.split('/') as [Peer, string?];
-  if (!SYSTEMS.includes(system)) throw new Error(`CADENCE_POINTS: unknown system in ${point}`);
   const base = { system, variant, intervalMs: intervalOf(system, variant) };
   log(`${point}: N=${N}, ${RATE}/s, ${SECONDS} s ...`);
   const server = new Child(`${system}-server.ts`, ['w1', variant, String(W1.objects), String(RATE)], 0, { dir: 'peers/', stdout: 'stderr' });
@@ -81,7 +89,7 @@ async function measure(point: string): Promise<CadencePoint> {
   }
 }
 
-const floor = generatorFloors([RATE], log)[0];
+const floor = FLOOR ? generatorFloors([RATE], log)[0] : undefined;
 const points: CadencePoint[] = [];
 for (const point of POINTS) points.push(await measure(point));
 const markdown = cadenceReport({ started: new Date(t0), n: N, rate: RATE, objects: W1.objects, seconds: SECONDS, floor, points }).join('\n');

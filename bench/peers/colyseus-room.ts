@@ -49,7 +49,7 @@ export class PeerRoom extends Room<{ state: PeerState }> {
     // 0 (or null): no patch interval; the core then only ticks the room clock every 16 ms.
     if (options.variant === 'patchEach') this.patchRate = 0;
     // `patch16`: 60 patches a second, as a game at 60 Hz would set it (about treesync's default
-    // cadence at 200 clients); bench:cadence's `patch<ms>`: a patch every ms. patch50 is the default.
+    // cadence at 200 clients); bench:cadence's `patch<ms>`: a patch every `ms` milliseconds. patch50 is Colyseus's default.
     else this.patchRate = cadenceMs('colyseus', options.variant) ?? this.patchRate;
     PeerRoom.current = this;
   }

@@ -64,19 +64,22 @@ export const FANOUT_ONLY: ReadonlySet<string> = new Set(['colyseus/patch16']);
  * by `maxDelayMs: ms`, with a duty low enough that the bound sets the pace), Colyseus
  * `patch<ms>` (`patchRate = ms`; `patch16` stays 1000 / 60). Not in PEERS: bench:peers does not run them.
  */
-export const CADENCE_PREFIX = { treesync: 'every', colyseus: 'patch' } as const;
+const CADENCE_PREFIX = { treesync: 'every', colyseus: 'patch' } as const;
 
-/** The interval, in ms, of a cadence variant of `system` (see CADENCE_PREFIX); undefined for any other variant. */
+/** The interval, in ms, of a cadence variant of `system` (see CADENCE_PREFIX): 1 to 9999; undefined for any other variant. */
 export function cadenceMs(system: keyof typeof CADENCE_PREFIX, variant: string): number | undefined {
-  const match = /^(every|patch)([1-9][0-9]{0,3})$/.exec(variant);
-  if (match?.[1] !== CADENCE_PREFIX[system] || match[2] === undefined) return undefined;
-  return system === 'colyseus' && variant === 'patch16' ? 1000 / 60 : Number(match[2]);
+  const prefix = CADENCE_PREFIX[system];
+  if (!variant.startsWith(prefix)) return undefined;
+  const digits = variant.slice(prefix.length);
+  if (!/^[1-9][0-9]{0,3}$/.test(digits)) return undefined;
+  return system === 'colyseus' && digits === '16' ? 1000 / 60 : Number(digits);
 }
 
 /** The variants a script of `system` accepts when asked for `variant`: PEERS's, and `variant` itself if it is a cadence variant. */
 export function variantsFor(system: Peer, variant: string): readonly string[] {
   const own: readonly string[] = PEERS[system];
-  return system in CADENCE_PREFIX && cadenceMs(system as keyof typeof CADENCE_PREFIX, variant) !== undefined ? [...own, variant] : own;
+  const cadence = system in CADENCE_PREFIX && cadenceMs(system as keyof typeof CADENCE_PREFIX, variant) !== undefined;
+  return cadence && !own.includes(variant) ? [...own, variant] : own;
 }
 
 /** One object of the shared model, as plain data (each system maps it to its own schema). */

@@ -44,8 +44,9 @@ function rawSocket(url: string, clientId: string, onBytes: (size: number) => voi
 
 async function w1(url: string, variant: string, n: number): Promise<void> {
   const wanted = process.env['PEERS_MIRRORS'];
-  const batching = cadenceMs('treesync', variant) === undefined ? (MIRRORS as Record<string, number | undefined>)[variant] : MIRRORS.batched;
-  const mirrors = Math.min(n, Math.max(0, wanted === undefined ? (batching ?? 0) : Number(wanted)));
+  // bench:cadence's every<ms> variants batch, as `batched` does: as many mirrors.
+  const byVariant = cadenceMs('treesync', variant) === undefined ? (MIRRORS as Record<string, number | undefined>)[variant] : MIRRORS.batched;
+  const mirrors = Math.min(n, Math.max(0, wanted === undefined ? (byVariant ?? 0) : Number(wanted)));
   const raw = n - mirrors;
   // Latency is sampled on every mirror and on SAMPLED of the raw clients.
   const sampled = spread(raw, SAMPLED, mirrors);

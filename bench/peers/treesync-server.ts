@@ -96,7 +96,7 @@ else if (!['w2', 'w3', 'w4', 'w5'].includes(workload)) {
   reply({ type: 'unsupported', why: `workload ${workload} is not implemented` } satisfies Unsupported);
 } else if (variant !== 'batched' && !(variant === 'paced' && (workload === 'w2' || workload === 'w5'))) {
   onCommand(() => undefined);
-  const why = workload === 'w2' ? 'at 200 writes/s the default flush already sends a batch per commit' : workload === 'w5' ? 'a batch per commit to 200 filtered clients saturates the server, as in W1' : `the flush mode does not touch the ${workload === 'w3' ? 'join' : 'catch-up'} path`;
+  const why = cadenceMs('treesync', variant) !== undefined ? 'bench:cadence\'s variants are W1 only' : workload === 'w2' ? 'at 200 writes/s the default flush already sends a batch per commit' : workload === 'w5' ? 'a batch per commit to 200 filtered clients saturates the server, as in W1' : `the flush mode does not touch the ${workload === 'w3' ? 'join' : 'catch-up'} path`;
   reply({ type: 'unsupported', why: `${why}: see treesync/batched` } satisfies Unsupported);
 } else if (workload === 'w2') w2(variant, m).catch(fatal);
 else if (workload === 'w3') w3(variant, m).catch(fatal);
