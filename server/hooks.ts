@@ -82,12 +82,14 @@ export interface OpContext {
 /** Who sees what: the rules of `Hooks.visibility`. */
 export interface VisibilityRules {
   /**
-   * Per type name: the scope key of an object of that type, from its own state (e.g. its `owner`
-   * or `team` attribute); undefined: it has no scope of its own. Re-read after every change to the
-   * object, and only then, so keep it cheap and read nothing but the object's own attributes: a
-   * rule that reads another object (its parent's name, say) is not re-read when that one changes.
-   * To scope a subtree, give its top object the key; what it holds inherits it. A rule that
-   * throws hides the object from everyone.
+   * Per type name: the scope key of an object of that type, from its state (e.g. its `owner` or
+   * `team` attribute); undefined: it has no scope of its own. It may read other objects of the
+   * tree through their handles (its parent's `team`, a sibling's attribute, its own children): the
+   * server notes what each run read, and runs it again when the object changes or moves, or when
+   * one of those objects' values or children change. What it reads outside the tree (a closure's
+   * variable, a database) is not watched: call {@link SyncHost.refreshVisibility} when that
+   * changes. It runs on every such change, so keep it cheap. To scope a subtree, give its top
+   * object the key; what it holds inherits it. A rule that throws hides the object from everyone.
    */
   readonly scopes: Readonly<Record<string, (object: ServerObject) => string | undefined>>;
   /** Whether a principal may see the objects of a scope (and their subtrees). Cached per session and scope until {@link SyncHost.refreshVisibility}. */

@@ -11,6 +11,24 @@ export interface HandleHost {
   node(id: ObjectId): Node;
 }
 
+/** Told of each node whose values (`structure` false) or parent, children or index (true) a handle reads, while {@link readsOf} runs. */
+let reading: ((node: Node, structure: boolean) => void) | undefined;
+
+/**
+ * Returns `fn(arg)`, calling `onRead` with every node whose values, parent, children or index a
+ * handle reads meanwhile (`structure`: one of the last three) (visibility uses it to learn what a scope rule depends on). Nests: the
+ * inner call's reads go to the inner `onRead` only.
+ */
+export function readsOf<A, T>(fn: (arg: A) => T, arg: A, onRead: (node: Node, structure: boolean) => void): T {
+  const outer = reading;
+  reading = onRead;
+  try {
+    return fn(arg);
+  } finally {
+    reading = outer;
+  }
+}
+
 /** The handle of a node, made once and cached on it. */
 export function handleOf(tree: HandleHost, node: Node): ServerObject {
   node.handle ??= new ObjectHandle(tree, node);
@@ -35,12 +53,16 @@ class ObjectHandle implements ServerObject {
     return this.node.alive;
   }
   get index(): number {
-    return this.node.parent === null ? -1 : this.node.parent.children.indexOf(this.node);
+    if (this.node.parent === null) return -1;
+    reading?.(this.node.parent, true);
+    return this.node.parent.children.indexOf(this.node);
   }
   get parent(): ServerObject | null {
+    reading?.(this.node, true);
     return this.node.parent === null ? null : handleOf(this.tree, this.node.parent);
   }
   get children(): readonly ServerObject[] {
+    reading?.(this.node, true);
     return this.node.children.map((c) => handleOf(this.tree, c));
   }
   get attrs(): ServerTopics<Record<string, AttrSpec>> {
@@ -51,6 +73,7 @@ class ObjectHandle implements ServerObject {
   get(name: string): never {
     const i = this.node.type.attrIndex.get(name);
     if (i === undefined) fail(ErrorCode.UNKNOWN_ATTRIBUTE, `${this.node.type.name} has no attribute ${name}`, name);
+    reading?.(this.node, false);
     return this.node.values[i] as never;
   }
 
@@ -76,7 +99,10 @@ function makeTopics(tree: HandleHost, node: Node): ServerTopics<Record<string, A
   const topics: Record<string, unknown> = {};
   node.type.attrNames.forEach((name, a) => {
     const id = node.id;
-    const value = (): unknown => node.values[a];
+    const value = (): unknown => {
+      reading?.(node, false);
+      return node.values[a];
+    };
     topics[name] = {
       get value() {
         return value();

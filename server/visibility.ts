@@ -13,6 +13,7 @@ import type { Principal, VisibilityRules } from './hooks.js';
 import { walk, type Node } from './node.js';
 import type { TreeObserver } from './tree.js';
 import type { ServerObject } from './types.js';
+import { ScopeDependencies } from './scope-deps.js';
 import { HIDDEN, Viewer, type Chain } from './viewer.js';
 import { StreamContext, type Entry } from './visibility-stream.js';
 
@@ -71,6 +72,8 @@ export class TreeVisibility implements TreeObserver {
   readonly #origParent = new Map<Node, Node | null>();
   readonly #origKey = new Map<Node, string | undefined>();
   readonly #touched = new Set<Node>();
+  /** What the rules read of other objects, so that a change there rescopes the readers. */
+  readonly #deps = new ScopeDependencies();
 
   constructor(
     readonly tree: VisibleTree,
@@ -153,7 +156,7 @@ export class TreeVisibility implements TreeObserver {
     let key: unknown;
     try {
       const handle = this.tree.get(node.id) ?? (node.handle as ServerObject | undefined);
-      key = handle === undefined ? HIDDEN : rule(handle);
+      key = handle === undefined ? HIDDEN : this.#deps.run(node, rule, handle);
     } catch (error) {
       this.onError(error);
       key = HIDDEN;
@@ -218,18 +221,37 @@ export class TreeVisibility implements TreeObserver {
 
   // TreeObserver: record what a node was before the transaction first touched it.
   before(op: Op): void {
-    if (op[0] === OP.create) return;
+    if (op[0] === OP.create) {
+      // A new child changes its parent's children, which a rule may have read.
+      const parent = this.tree.find(op[3]);
+      if (parent !== undefined) this.#rescopeReaders(parent);
+      return;
+    }
     const node = this.tree.find(op[1]);
     if (node === undefined) return;
+    this.#rescopeReaders(node);
+    if (op[0] === OP.move || op[0] === OP.destroy) {
+      if (node.parent !== null) this.#rescopeReaders(node.parent);
+      const to = op[0] === OP.move ? this.tree.find(op[2]) : undefined;
+      if (to !== undefined) this.#rescopeReaders(to);
+    }
     if (op[0] === OP.move) {
       if (!this.#origParent.has(node)) this.#origParent.set(node, node.parent);
       this.#touched.add(node);
     } else if (op[0] === OP.destroy) {
       this.#touched.add(node);
-    } else if (this.rules.scopes[node.type.name] !== undefined) {
-      if (!this.#origKey.has(node)) this.#origKey.set(node, this.keyOf(node));
-      this.#touched.add(node);
-    }
+    } else if (this.rules.scopes[node.type.name] !== undefined) this.#rescope(node);
+  }
+
+  /** Notes a node's key before the transaction changes what its rule reads (its own values, or another's). */
+  #rescope(node: Node): void {
+    if (!this.#origKey.has(node)) this.#origKey.set(node, this.keyOf(node));
+    this.#touched.add(node);
+  }
+
+  /** Rescopes the nodes whose rule read `node` (its values or structure are about to change). */
+  #rescopeReaders(node: Node): void {
+    for (const reader of this.#deps.dependentsOf(node)) this.#rescope(reader);
   }
 
   abort(): void {

@@ -9,6 +9,7 @@ import { SyncClient, type Mirror } from '../../client/index.js';
 import type { Hooks, Principal, ServerObject, SyncServer, Tree } from '../../server/index.js';
 import { ErrorCode, defineType, t, type ObjectId } from '../../shared/index.js';
 import { startServer, until } from './fixtures.js';
+import { expectedFor as expectedBy, held, spyOn, visibleTo as visibleToBy } from './visibility-support.js';
 
 const Root = defineType('VRoot', { title: t.string() });
 const Folder = defineType('VFolder', { name: t.string(), team: t.string() });
@@ -41,51 +42,10 @@ const hooks: Hooks = {
   visibility: { scopes: { VFolder: scopeOf, VNote: scopeOf }, canSee },
 };
 
-/** The reference: whether a principal may see an object, walking its ancestors (independent of server/visibility.ts). */
-function visibleTo(principal: Principal, object: ServerObject | null): boolean {
-  for (let at = object; at !== null; at = at.parent) {
-    const scope = scopeOf(at);
-    if (scope !== undefined && !canSee(principal, scope)) return false;
-  }
-  return true;
-}
-
-/** What a principal should hold of the tree: the visible objects, children filtered. */
-function expectedFor(tree: Tree, principal: Principal): Record<number, unknown> {
-  const out: Record<number, unknown> = {};
-  const visit = (o: ServerObject): void => {
-    if (!visibleTo(principal, o)) return;
-    out[o.id] = { type: o.type.name, parent: o.parent?.id ?? null, children: o.children.filter((c) => visibleTo(principal, c)).map((c) => c.id), values: Object.fromEntries(o.type.attrNames.map((a) => [a, o.get(a as never)])) };
-    for (const c of o.children) visit(c);
-  };
-  visit(tree.root);
-  return out;
-}
-
-function held(mirror: Mirror): Record<number, unknown> {
-  const out: Record<number, unknown> = {};
-  for (const o of Object.values(mirror.state.objects)) out[o.id] = { type: o.type, parent: o.parent, children: [...o.children], values: { ...o.values } };
-  return out;
-}
-
-/** Records every byte the server writes to each client's TCP socket, by client id. */
-function spyOn(server: SyncServer): Map<string, string[]> {
-  const frames = new Map<string, string[]>();
-  server.on('connection', (session) => {
-    const socket = server.io.sockets.sockets.get(session.id);
-    const tcp = (socket?.conn as unknown as { transport?: { socket?: { _socket?: { write: (...a: unknown[]) => boolean } } } } | undefined)?.transport?.socket?._socket;
-    if (tcp === undefined) throw new Error('no TCP socket to spy on');
-    const list = frames.get(session.clientId) ?? [];
-    frames.set(session.clientId, list);
-    const write = tcp.write.bind(tcp);
-    tcp.write = (...args: unknown[]) => {
-      const data = args[0];
-      list.push(typeof data === 'string' ? data : Buffer.from(data as Uint8Array).toString('latin1'));
-      return write(...args);
-    };
-  });
-  return frames;
-}
+/** The reference: whether a principal may see an object. */
+const visibleTo = (principal: Principal, object: ServerObject | null): boolean => visibleToBy(scopeOf, canSee, principal, object);
+/** What a principal should hold of the tree. */
+const expectedFor = (tree: Tree, principal: Principal): Record<number, unknown> => expectedBy(tree, (o) => visibleTo(principal, o));
 
 async function setup(): Promise<{ server: SyncServer; url: string; tree: Tree; frames: Map<string, string[]> }> {
   const { server, url } = await startServer({ types, hooks, flush: { mode: 'tick' } });
