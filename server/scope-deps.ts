@@ -20,6 +20,8 @@ export class ScopeDependencies {
   readonly #reads = new WeakMap<Node, Set<Node>>();
   #evaluating: Node | undefined;
   #found: Set<Node> | undefined;
+  /** Nodes recorded as readers (a destroyed one counts until it is pruned): 0 means no rule reads beyond its own values. */
+  #readers = 0;
 
   // A rule's reads of its own values change only with ops on its object, which rescope it anyway;
   // its reads of its own parent or children do not (a move, a child created), so they count.
@@ -40,6 +42,11 @@ export class ScopeDependencies {
     }
   }
 
+  /** Whether no rule has read anything beyond its own values: then nothing depends on anything. */
+  get empty(): boolean {
+    return this.#readers === 0;
+  }
+
   /** The live nodes whose rule read `node` when it last ran (a copy: rescoping them may change the record). */
   dependentsOf(node: Node): readonly Node[] {
     const set = this.#dependents.get(node);
@@ -50,7 +57,7 @@ export class ScopeDependencies {
       else {
         // Destroyed: forget it here; its own record goes with it (weakly held).
         set.delete(d);
-        this.#reads.delete(d);
+        if (this.#reads.delete(d)) this.#readers--;
       }
     }
     return out;
@@ -63,8 +70,10 @@ export class ScopeDependencies {
     if (old !== undefined) for (const x of old) if (found?.has(x) !== true) this.#dependents.get(x)?.delete(node);
     if (found === undefined) {
       this.#reads.delete(node);
+      this.#readers--;
       return;
     }
+    if (old === undefined) this.#readers++;
     for (const x of found) {
       let set = this.#dependents.get(x);
       if (set === undefined) this.#dependents.set(x, (set = new Set()));

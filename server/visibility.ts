@@ -229,7 +229,9 @@ export class TreeVisibility implements TreeObserver {
     }
     const node = this.tree.find(op[1]);
     if (node === undefined) return;
-    this.#rescopeReaders(node);
+    // A destroy takes the whole subtree: whatever read any of it (by id, say) must look again.
+    if (op[0] === OP.destroy && !this.#deps.empty) walk(node, (n) => this.#rescopeReaders(n));
+    else this.#rescopeReaders(node);
     if (op[0] === OP.move || op[0] === OP.destroy) {
       if (node.parent !== null) this.#rescopeReaders(node.parent);
       const to = op[0] === OP.move ? this.tree.find(op[2]) : undefined;

@@ -17,7 +17,11 @@ const Root = defineType('RRoot', {});
 const Zone = defineType('RZone', { zone: t.string(), name: t.string() });
 const Pin = defineType('RPin', { text: t.string() });
 const Member = defineType('RMember', { text: t.string() });
-const types = [Root, Zone, Pin, Member];
+const Flag = defineType('RFlag', { text: t.string() });
+const types = [Root, Zone, Pin, Member, Flag];
+
+/** What a flag's rule looks up by id: the zone whose `zone` it takes (set by the test that uses it). */
+let flagSource: (() => ServerObject | undefined) | undefined;
 
 const PEOPLE: Record<string, Principal> = { red: { id: 'ann', team: 'red' }, blue: { id: 'bo', team: 'blue' } };
 
@@ -29,10 +33,14 @@ function scopeOf(object: ServerObject): string | undefined {
     return zone === '' ? undefined : `team:${zone}`;
   }
   if (object.type.name === 'RMember') return (object.parent?.children.length ?? 0) <= 2 ? 'team:red' : 'team:blue';
+  if (object.type.name === 'RFlag') {
+    const source = flagSource?.();
+    return source === undefined ? undefined : `team:${source.get('zone' as never) as string}`;
+  }
   return undefined;
 }
 const canSee = (principal: Principal, scope: string): boolean => scope === `team:${String(principal['team'])}`;
-const hooks: Hooks = { authenticate: ({ auth }) => PEOPLE[String(auth['who'])] ?? false, visibility: { scopes: { RPin: scopeOf, RMember: scopeOf }, canSee } };
+const hooks: Hooks = { authenticate: ({ auth }) => PEOPLE[String(auth['who'])] ?? false, visibility: { scopes: { RPin: scopeOf, RMember: scopeOf, RFlag: scopeOf }, canSee } };
 
 const visibleTo = (principal: Principal, object: ServerObject | null): boolean => visibleToBy(scopeOf, canSee, principal, object);
 const expectedFor = (tree: Tree, principal: Principal): Record<number, unknown> => expectedBy(tree, (o) => visibleTo(principal, o));
@@ -125,6 +133,27 @@ describe('visibility: scope rules that read other objects', () => {
     await converged(tree, mirrors);
     expect(mirrors.red.get(a.id)?.get('text' as never)).toBe('A3');
     expect((frames.get('red-client') ?? []).join('')).not.toContain('A2-BLUE');
+  });
+
+  it('rescope an object whose rule read another by id when a destroy of its ancestor takes it', async () => {
+    const { tree, frames, mirrors } = await setup();
+    const outer = tree.root.create(Zone, { zone: 'red' });
+    const inner = outer.create(Zone, { zone: 'blue' });
+    flagSource = () => tree.get(inner.id);
+    try {
+      const flag = tree.root.create(Flag, { text: 'F1-BLUE' });
+      await converged(tree, mirrors);
+      expect(mirrors.red.get(flag.id)).toBeUndefined();
+      expect(mirrors.blue.get(flag.id)).toBeDefined();
+      // The rule read `inner`; destroying `outer` takes `inner` with it: the flag loses its scope.
+      flag.attrs.text.set('F2-ALL');
+      outer.destroy();
+      await converged(tree, mirrors);
+      expect(mirrors.red.get(flag.id)?.get('text' as never)).toBe('F2-ALL');
+      expect((frames.get('red-client') ?? []).join('')).not.toContain('F1-BLUE');
+    } finally {
+      flagSource = undefined;
+    }
   });
 
   it('never leaks, and every mirror converges, under random zone changes, moves, creates and writes', async () => {
