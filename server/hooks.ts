@@ -87,8 +87,8 @@ export interface VisibilityRules {
    * tree through their handles (its parent's `team`, a sibling's attribute, its own children): the
    * server notes what each run read, and runs it again when the object changes or moves, or when
    * one of those objects' values or children change. What it reads outside the tree (a closure's
-   * variable, a database) is not watched: call {@link SyncHost.refreshVisibility} when that
-   * changes. It runs on every such change, so keep it cheap. To scope a subtree, give its top
+   * variable, a database) is not watched, nor is the absence of an object (a lookup by an id that
+   * does not exist yet): call {@link SyncHost.refreshVisibility} when that changes. It runs on every such change, so keep it cheap. To scope a subtree, give its top
    * object the key; what it holds inherits it. A rule that throws hides the object from everyone.
    */
   readonly scopes: Readonly<Record<string, (object: ServerObject) => string | undefined>>;

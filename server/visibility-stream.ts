@@ -35,7 +35,13 @@ export class StreamContext {
     readonly memo: Map<Node, Chain>,
     /** The parent before the transaction of each node it moved. */
     readonly parentsBefore: ReadonlyMap<Node, Node | null>,
-  ) {}
+    /** The children before the transaction of each parent whose children it changed. */
+    readonly childrenBefore: ReadonlyMap<Node, readonly Node[]>,
+  ) {
+    for (const e of entries) this.#entries.set(e.node, e);
+  }
+
+  readonly #entries = new Map<Node, Entry>();
 
   #seesNow(viewer: Viewer, node: Node): boolean {
     return viewer.sees(this.vis.chainOf(node, this.memo));
@@ -62,13 +68,14 @@ export class StreamContext {
       .map((e) => ({ e, depth: depth(e.node), index: e.node.parent?.children.indexOf(e.node) ?? -1 }))
       .sort((a, b) => a.depth - b.depth || (a.e.node.parent?.id ?? 0) - (b.e.node.parent?.id ?? 0) || a.index - b.index);
     const shown = new Set<Node>();
+    const mirror = new MirrorChildren(this, viewer, removed);
     for (const { e } of placed) {
       if (this.#insideNow(e.node, shown)) continue;
       const parent = e.node.parent;
       if (parent === null) continue;
       const wasShown = e.before !== null && viewer.sees(e.before) && !this.#insideBefore(e.node, removed);
       if (wasShown && !e.moved) continue;
-      const index = this.#visibleIndex(viewer, parent, e.node);
+      const index = mirror.place(parent, e.node, wasShown ? this.#parentBefore(e.node) : null);
       if (wasShown) {
         out.push([OP.move, e.node.id, parent.id, index]);
         continue;
@@ -118,6 +125,14 @@ export class StreamContext {
     return false;
   }
 
+  /** Whether the viewer held `node` before the transaction. */
+  sawBefore(viewer: Viewer, node: Node): boolean {
+    const e = this.#entries.get(node);
+    if (e !== undefined) return e.before !== null && viewer.sees(e.before);
+    // Untouched, under a parent whose place and scope held: as visible as it is now.
+    return !this.created.has(node.id) && this.#seesNow(viewer, node);
+  }
+
   #parentBefore(node: Node): Node | null {
     return this.parentsBefore.has(node) ? (this.parentsBefore.get(node) ?? null) : node.parent;
   }
@@ -144,5 +159,54 @@ function walkVisible(node: Node, sees: (n: Node) => boolean, fn: (n: Node) => vo
       const child = n.children[i] as Node;
       if (sees(child)) stack.push(child);
     }
+  }
+}
+
+/**
+ * The children of each parent as one viewer's mirror holds them at this point of its stream: made on
+ * first use from the order before the transaction (what the viewer saw, less what the stream
+ * destroyed), then kept up as the stream moves and creates. A node is placed right after its nearest
+ * preceding sibling (in the final order) that the mirror holds, so the index is right whatever the
+ * stream has yet to move out of or within that parent.
+ */
+class MirrorChildren {
+  readonly #lists = new Map<Node, Node[]>();
+
+  constructor(
+    readonly context: StreamContext,
+    readonly viewer: Viewer,
+    readonly removed: ReadonlySet<Node>,
+  ) {}
+
+  #listOf(parent: Node): Node[] {
+    let list = this.#lists.get(parent);
+    if (list === undefined) {
+      const before = this.context.childrenBefore.get(parent) ?? parent.children;
+      list = before.filter((c) => !this.removed.has(c) && this.context.sawBefore(this.viewer, c));
+      this.#lists.set(parent, list);
+    }
+    return list;
+  }
+
+  /** Places `node` among `parent`'s children (taking it from `from`, where the mirror held it) and returns its index there. */
+  place(parent: Node, node: Node, from: Node | null): number {
+    if (from !== null) {
+      const old = this.#listOf(from);
+      const i = old.indexOf(node);
+      if (i >= 0) old.splice(i, 1);
+    }
+    const list = this.#listOf(parent);
+    const held = new Set(list);
+    const siblings = parent.children;
+    let at = 0;
+    for (let k = siblings.indexOf(node) - 1; k >= 0; k--) {
+      const sibling = siblings[k] as Node;
+      if (held.has(sibling)) {
+        at = list.indexOf(sibling) + 1;
+        break;
+      }
+    }
+    list.splice(at, 0, node);
+    return at;
   }
 }

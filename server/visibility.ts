@@ -8,14 +8,15 @@
  * may receive (visibility-stream.ts builds it). Sessions that see every scope of the tree get the
  * transaction unchanged.
  */
-import { ErrorCode, OP, fail, type ObjectId, type FlatSnapshot, type Op } from '../shared/index.js';
+import { OP, type ObjectId, type FlatSnapshot, type Op } from '../shared/index.js';
 import type { Principal, VisibilityRules } from './hooks.js';
 import { walk, type Node } from './node.js';
 import type { TreeObserver } from './tree.js';
 import type { ServerObject } from './types.js';
-import { ScopeDependencies } from './scope-deps.js';
+import { STRUCTURE, ScopeDependencies, VALUES } from './scope-deps.js';
 import { HIDDEN, Viewer, type Chain } from './viewer.js';
 import { StreamContext, type Entry } from './visibility-stream.js';
+import { translateOp } from './visibility-translate.js';
 
 /** Up to this many scope keys in a tree, viewers are grouped into audiences by their verdicts on all of them. */
 const MAX_SIGNED_KEYS = 1_024;
@@ -72,6 +73,8 @@ export class TreeVisibility implements TreeObserver {
   readonly #origParent = new Map<Node, Node | null>();
   readonly #origKey = new Map<Node, string | undefined>();
   readonly #touched = new Set<Node>();
+  // Each parent's children before the transaction first changed them.
+  readonly #origChildren = new Map<Node, Node[]>();
   /** What the rules read of other objects, so that a change there rescopes the readers. */
   readonly #deps = new ScopeDependencies();
 
@@ -221,22 +224,21 @@ export class TreeVisibility implements TreeObserver {
 
   // TreeObserver: record what a node was before the transaction first touched it.
   before(op: Op): void {
+    this.#deps.begin();
     if (op[0] === OP.create) {
-      // A new child changes its parent's children, which a rule may have read.
       const parent = this.tree.find(op[3]);
-      if (parent !== undefined) this.#rescopeReaders(parent);
+      this.#keepChildren(parent);
+      // A new child changes its parent's children, which a rule may have read.
+      if (!this.#deps.empty) this.#rescopeReaders(parent, STRUCTURE);
       return;
     }
     const node = this.tree.find(op[1]);
     if (node === undefined) return;
-    // A destroy takes the whole subtree: whatever read any of it (by id, say) must look again.
-    if (op[0] === OP.destroy && !this.#deps.empty) walk(node, (n) => this.#rescopeReaders(n));
-    else this.#rescopeReaders(node);
     if (op[0] === OP.move || op[0] === OP.destroy) {
-      if (node.parent !== null) this.#rescopeReaders(node.parent);
-      const to = op[0] === OP.move ? this.tree.find(op[2]) : undefined;
-      if (to !== undefined) this.#rescopeReaders(to);
+      this.#keepChildren(node.parent);
+      if (op[0] === OP.move) this.#keepChildren(this.tree.find(op[2]));
     }
+    if (!this.#deps.empty) this.#rescopeReadersOf(op, node);
     if (op[0] === OP.move) {
       if (!this.#origParent.has(node)) this.#origParent.set(node, node.parent);
       this.#touched.add(node);
@@ -245,25 +247,55 @@ export class TreeVisibility implements TreeObserver {
     } else if (this.rules.scopes[node.type.name] !== undefined) this.#rescope(node);
   }
 
+  /** Keeps a parent's children as they were before the transaction first changes them (a stream places moved objects by them). */
+  #keepChildren(parent: Node | null | undefined): void {
+    if (parent !== null && parent !== undefined && !this.#origChildren.has(parent)) this.#origChildren.set(parent, [...parent.children]);
+  }
+
+  /** Rescopes what read the part of the tree `op` (on `node`, not a create) is about to change. */
+  #rescopeReadersOf(op: Op, node: Node): void {
+    if (op[0] === OP.move) {
+      // Its parent, and the children of where it leaves and where it goes.
+      this.#rescopeReaders(node, STRUCTURE);
+      this.#rescopeReaders(node.parent, STRUCTURE);
+      this.#rescopeReaders(this.tree.find(op[2]), STRUCTURE);
+    } else if (op[0] === OP.destroy) {
+      // The whole subtree goes: whatever read any of it (by id, say) must look again.
+      walk(node, (n) => {
+        this.#rescopeReaders(n, VALUES);
+        this.#rescopeReaders(n, STRUCTURE);
+      });
+      this.#rescopeReaders(node.parent, STRUCTURE);
+    } else this.#rescopeReaders(node, VALUES);
+  }
+
   /** Notes a node's key before the transaction changes what its rule reads (its own values, or another's). */
   #rescope(node: Node): void {
     if (!this.#origKey.has(node)) this.#origKey.set(node, this.keyOf(node));
     this.#touched.add(node);
   }
 
-  /** Rescopes the nodes whose rule read `node` (its values or structure are about to change). */
-  #rescopeReaders(node: Node): void {
-    for (const reader of this.#deps.dependentsOf(node)) this.#rescope(reader);
+  /** Rescopes the nodes whose rule read `kind` of `node`, which is about to change. */
+  #rescopeReaders(node: Node | null | undefined, kind: typeof VALUES | typeof STRUCTURE): void {
+    if (node === null || node === undefined) return;
+    for (const reader of this.#deps.readersOf(node, kind)) this.#rescope(reader);
   }
 
   abort(): void {
     this.#origParent.clear();
+    this.#origChildren.clear();
     this.#origKey.clear();
     this.#touched.clear();
+    this.#deps.settle(this.#rerun);
   }
+
+  /** Runs a node's scope rule again (settling what it reads). */
+  readonly #rerun = (node: Node): void => void this.keyOf(node);
 
   /** Turns a committed transaction into the stream of each viewer (one computation per distinct audience). */
   commit(firstSeq: number, ops: readonly Op[], origin: string): TxnStreams {
+    // The rules that ran mid-transaction read a state that is now final: record what they read now.
+    this.#deps.settle(this.#rerun, this.#touched);
     const created = new Set<ObjectId>();
     for (const op of ops) if (op[0] === OP.create) created.add(op[1]);
     const memo = new Map<Node, Chain>();
@@ -281,6 +313,7 @@ export class TreeVisibility implements TreeObserver {
       entries.push({ node, before, after, moved });
     }
     const parentsBefore = new Map(this.#origParent);
+    const childrenBefore = new Map(this.#origChildren);
     this.abort();
     const targets: Chain[] = [];
     const seen = new Set<number>();
@@ -297,7 +330,7 @@ export class TreeVisibility implements TreeObserver {
     // Audiences that see every chain involved get the transaction as it is. Building a stream can
     // meet a scope key never seen before (a rule that reads more than its own object); that may
     // split an audience, so the streams are built again on the new partition until no key is new.
-    const context = new StreamContext(this, ops, entries, created, memo, parentsBefore);
+    const context = new StreamContext(this, ops, entries, created, memo, parentsBefore, childrenBefore);
     let partition: Partition;
     let streams: (readonly Op[])[];
     let known: number;
@@ -327,51 +360,8 @@ export class TreeVisibility implements TreeObserver {
     return { firstSeq, lastSeq: firstSeq + ops.length - 1, origin, ops, partition, streams };
   }
 
-  /**
-   * A proposal's op as the server must apply it for a viewer that does not see everything: objects
-   * it cannot see do not exist for it (UNKNOWN_OBJECT), and indices among children count only
-   * the children it sees.
-   */
+  /** A proposal's op in the terms of a viewer that does not see everything (see {@link translateOp}). */
   translate(viewer: Viewer, op: Op): Op {
-    const visible = (id: ObjectId): Node => {
-      const node = this.tree.find(id);
-      if (node === undefined || !viewer.sees(this.chainOf(node))) fail(ErrorCode.UNKNOWN_OBJECT, `no object ${String(id)}`, id);
-      return node;
-    };
-    switch (op[0]) {
-      case OP.create: {
-        const parent = visible(op[3]);
-        return [op[0], op[1], op[2], op[3], this.#realIndex(viewer, parent, op[4], null), op[5]];
-      }
-      case OP.destroy:
-        visible(op[1]);
-        return op;
-      case OP.move: {
-        const node = visible(op[1]);
-        const parent = visible(op[2]);
-        return [op[0], op[1], op[2], this.#realIndex(viewer, parent, op[3], node)];
-      }
-      default:
-        visible(op[1]);
-        return op;
-    }
-  }
-
-  /** The index among all children of the `index`-th child `viewer` sees (-1 stays: last). */
-  #realIndex(viewer: Viewer, parent: Node, index: number, moving: Node | null): number {
-    if (index < 0 || !Number.isSafeInteger(index)) return index;
-    const memo = new Map<Node, Chain>();
-    let seen = 0;
-    let at = 0;
-    for (const child of parent.children) {
-      if (child === moving) continue;
-      if (viewer.sees(this.chainOf(child, memo))) {
-        if (seen === index) return at;
-        seen++;
-      }
-      at++;
-    }
-    if (seen === index) return at;
-    return fail(ErrorCode.BAD_INDEX, `index ${String(index)} outside 0..${seen}`, parent.id);
+    return translateOp(this, viewer, op);
   }
 }

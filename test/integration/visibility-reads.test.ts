@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { SyncClient, type Mirror } from '../../client/index.js';
 import type { Hooks, Principal, ServerObject, Tree } from '../../server/index.js';
-import { defineType, t } from '../../shared/index.js';
+import { OP, defineType, t, type Op } from '../../shared/index.js';
 import { startServer, until } from './fixtures.js';
 import { expectedFor as expectedBy, held, spyOn, visibleTo as visibleToBy } from './visibility-support.js';
 
@@ -18,14 +18,19 @@ const Zone = defineType('RZone', { zone: t.string(), name: t.string() });
 const Pin = defineType('RPin', { text: t.string() });
 const Member = defineType('RMember', { text: t.string() });
 const Flag = defineType('RFlag', { text: t.string() });
-const types = [Root, Zone, Pin, Member, Flag];
+const Rank = defineType('RRank', { text: t.string() });
+const types = [Root, Zone, Pin, Member, Flag, Rank];
 
 /** What a flag's rule looks up by id: the zone whose `zone` it takes (set by the test that uses it). */
 let flagSource: (() => ServerObject | undefined) | undefined;
 
 const PEOPLE: Record<string, Principal> = { red: { id: 'ann', team: 'red' }, blue: { id: 'bo', team: 'blue' } };
 
-/** The rules: a pin takes its parent zone's `zone`; a member is red's while its zone has at most 2 children, blue's beyond. */
+/**
+ * The rules: a pin takes its parent zone's `zone`; a member is red's while its zone has at most 2
+ * children, blue's beyond; a flag is red's while the zone it looks up by id has children, else that
+ * zone's; a rank is red's first in its parent, blue's elsewhere.
+ */
 function scopeOf(object: ServerObject): string | undefined {
   if (object.type.name === 'RPin') {
     const parent = object.parent;
@@ -35,12 +40,19 @@ function scopeOf(object: ServerObject): string | undefined {
   if (object.type.name === 'RMember') return (object.parent?.children.length ?? 0) <= 2 ? 'team:red' : 'team:blue';
   if (object.type.name === 'RFlag') {
     const source = flagSource?.();
-    return source === undefined ? undefined : `team:${source.get('zone' as never) as string}`;
+    if (source === undefined) return undefined;
+    return source.children.length > 0 ? 'team:red' : `team:${source.get('zone' as never) as string}`;
   }
+  if (object.type.name === 'RRank') return object.index === 0 ? 'team:red' : 'team:blue';
   return undefined;
 }
 const canSee = (principal: Principal, scope: string): boolean => scope === `team:${String(principal['team'])}`;
-const hooks: Hooks = { authenticate: ({ auth }) => PEOPLE[String(auth['who'])] ?? false, visibility: { scopes: { RPin: scopeOf, RMember: scopeOf, RFlag: scopeOf }, canSee } };
+const hooks: Hooks = {
+  authenticate: ({ auth }) => PEOPLE[String(auth['who'])] ?? false,
+  // Refuses one value: a proposal holding it is rolled back whole.
+  canApply: ({ op }) => !(op[0] === OP.set && op[3] === 'NOPE'),
+  visibility: { scopes: { RPin: scopeOf, RMember: scopeOf, RFlag: scopeOf, RRank: scopeOf }, canSee },
+};
 
 const visibleTo = (principal: Principal, object: ServerObject | null): boolean => visibleToBy(scopeOf, canSee, principal, object);
 const expectedFor = (tree: Tree, principal: Principal): Record<number, unknown> => expectedBy(tree, (o) => visibleTo(principal, o));
@@ -156,7 +168,117 @@ describe('visibility: scope rules that read other objects', () => {
     }
   });
 
-  it('never leaks, and every mirror converges, under random zone changes, moves, creates and writes', async () => {
+  it('rescope an object whose rule read its index, or the children of a zone something moves into or out of', async () => {
+    const { tree, mirrors } = await setup();
+    const row = tree.root.create(Zone, { zone: '' });
+    const first = row.create(Rank, { text: 'R1' });
+    const second = row.create(Rank, { text: 'R2' });
+    const source = tree.root.create(Zone, { zone: 'blue' });
+    const elsewhere = tree.root.create(Zone, { zone: '' });
+    const pin = elsewhere.create(Pin, { text: 'P' });
+    flagSource = () => tree.get(source.id);
+    try {
+      const flag = tree.root.create(Flag, { text: 'F' });
+      await converged(tree, mirrors);
+      expect(mirrors.red.get(first.id)).toBeDefined();
+      expect(mirrors.blue.get(second.id)).toBeDefined();
+      expect(mirrors.blue.get(flag.id)).toBeDefined();
+      // A move within the parent changes both indices.
+      second.move(row, 0);
+      // Moving a pin into the zone the flag reads gives it children; out again takes them.
+      pin.move(source);
+      await converged(tree, mirrors);
+      expect(mirrors.red.get(second.id)).toBeDefined();
+      expect(mirrors.blue.get(first.id)).toBeDefined();
+      expect(mirrors.red.get(flag.id)).toBeDefined();
+      pin.move(elsewhere);
+      await converged(tree, mirrors);
+      expect(mirrors.blue.get(flag.id)).toBeDefined();
+      expect(mirrors.red.get(flag.id)).toBeUndefined();
+    } finally {
+      flagSource = undefined;
+    }
+  });
+
+  it('place a moved object where a filtered mirror holds its siblings, when one of them leaves later in the same transaction', async () => {
+    const { tree, mirrors } = await setup();
+    // A pin only blue sees: red's stream is filtered.
+    tree.root.create(Zone, { zone: 'blue' }).create(Pin, { text: 'B' });
+    const a = tree.root.create(Zone, { zone: '' });
+    const b = tree.root.create(Zone, { zone: '' });
+    tree.root.create(Zone, { zone: '' });
+    const x = a.create(Zone, { zone: '' });
+    await converged(tree, mirrors);
+    // x goes to the end of the root; then b, before it there, goes into x.
+    tree.transact(() => {
+      x.move(tree.root);
+      b.move(x);
+    });
+    await converged(tree, mirrors);
+    expect(mirrors.red.root.children.map((c) => c.id)).toEqual(tree.root.children.map((c) => c.id));
+  });
+
+  it('keep what a reader read when a transaction that destroyed it is rolled back, whole or nested', async () => {
+    const { tree, mirrors } = await setup();
+    const board = tree.root.create(Zone, { zone: 'red' });
+    const pin = board.create(Pin, { text: 'P1' });
+    const source = tree.root.create(Zone, { zone: 'red' });
+    const box = tree.root.create(Zone, { zone: '' });
+    flagSource = () => tree.get(source.id);
+    try {
+      const flag = box.create(Flag, { text: 'F1' });
+      await converged(tree, mirrors);
+      // The pin is dead for a moment while what it read changes, then comes back.
+      expect(() =>
+        tree.transact(() => {
+          pin.destroy();
+          board.attrs.zone.set('red');
+          throw new Error('abort');
+        }),
+      ).toThrow('abort');
+      // The same for the flag, in a nested transaction the outer one survives.
+      tree.transact(() => {
+        try {
+          tree.transact(() => {
+            box.destroy();
+            source.attrs.name.set('x');
+            throw new Error('nested');
+          });
+        } catch {
+          // The outer transaction goes on and commits.
+        }
+        source.attrs.name.set('y');
+      });
+      board.attrs.zone.set('blue');
+      source.attrs.zone.set('blue');
+      pin.attrs.text.set('P2-BLUE');
+      flag.attrs.text.set('F2-BLUE');
+      await converged(tree, mirrors);
+      expect(mirrors.red.get(pin.id)).toBeUndefined();
+      expect(mirrors.red.get(flag.id)).toBeUndefined();
+      expect(mirrors.blue.get(flag.id)?.get('text' as never)).toBe('F2-BLUE');
+    } finally {
+      flagSource = undefined;
+    }
+  });
+
+  it("keep what a reader read when a client's refused proposal moved it first (its indices were translated mid-transaction)", async () => {
+    const { tree, mirrors } = await setup();
+    const a = tree.root.create(Zone, { zone: 'red' });
+    const c = tree.root.create(Zone, { zone: 'red' });
+    const pin = a.create(Pin, { text: 'P1' });
+    // A key red does not see: red's proposals are read in its terms.
+    tree.root.create(Zone, { zone: 'blue' }).create(Pin, { text: 'B' });
+    await converged(tree, mirrors);
+    await expect(mirrors.red.propose([OP.move, pin.id, c.id, -1], [OP.set, pin.id, 0, 'ok'], [OP.set, pin.id, 0, 'NOPE'])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(pin.parent?.id).toBe(a.id);
+    a.attrs.zone.set('blue');
+    pin.attrs.text.set('P2-BLUE');
+    await converged(tree, mirrors);
+    expect(mirrors.red.get(pin.id)).toBeUndefined();
+  });
+
+  it('never leaks, and every mirror converges, under random zone changes, moves, destroys, writes, rollbacks and proposals', async () => {
     const { tree, frames, mirrors } = await setup();
     let seed = Number(process.env['TREESYNC_SEED'] ?? Date.now() % 100_000);
     console.log(`visibility reads seed ${seed} (TREESYNC_SEED to replay)`);
@@ -165,46 +287,78 @@ describe('visibility: scope rules that read other objects', () => {
     const zones = ['', 'red', 'blue'];
     const boards: ServerObject[] = [tree.root.create(Zone, { zone: 'red' }), tree.root.create(Zone, { zone: 'blue' })];
     const pins: ServerObject[] = [];
-    // Each marker, and who could ever see its pin from when it was written on.
-    const markers = new Map<string, { pin: ServerObject; seen: Set<string> }>();
+    const live = (xs: readonly ServerObject[]): ServerObject[] => xs.filter((x) => x.alive);
+    // Each marker, and who could see it: a marker counts as seen while it is its pin's current text,
+    // or in the step that wrote it (a transaction delivers every scribe of it, overwritten or not).
+    const markers = new Map<string, { pin: ServerObject; seen: Set<string>; step: number }>();
     let counter = 0;
+    let step = 0;
     const observe = (): void => {
-      for (const entry of markers.values()) {
-        if (!entry.pin.alive) continue;
+      for (const [marker, entry] of markers) {
+        if (!entry.pin.alive || (entry.step !== step && entry.pin.get('text' as never) !== marker)) continue;
         for (const who of ['red', 'blue']) if (visibleTo(PEOPLE[who] as Principal, entry.pin)) entry.seen.add(who);
       }
     };
-    for (let step = 0; step < 300; step++) {
+    const write = (pin: ServerObject): void => {
+      const marker = `Q${String(++counter)}Z`;
+      markers.set(marker, { pin, seen: new Set(), step });
+      pin.attrs['text']?.set(marker);
+    };
+    /** One random change (`inside`: within a transaction, so no awaiting). */
+    const change = (): void => {
       const r = rnd();
-      if (r < 0.1) boards.push(pick([tree.root, ...boards.filter((x) => x.alive)]).create(Zone, { zone: pick(zones) }));
-      else if (r < 0.25) pins.push(pick(boards.filter((x) => x.alive)).create(Pin, {}));
-      else if (r < 0.45) pick(boards.filter((x) => x.alive)).attrs['zone']?.set(pick(zones));
-      else if (r < 0.6) {
-        const live = pins.filter((p) => p.alive);
-        if (live.length > 0) pick(live).move(pick([tree.root, ...boards.filter((x) => x.alive)]));
-      } else if (r < 0.65) {
-        const live = pins.filter((p) => p.alive);
-        if (live.length > 0) pick(live).destroy();
-      } else {
-        const live = pins.filter((p) => p.alive);
-        if (live.length > 0) {
-          const pin = pick(live);
-          const marker = `Q${++counter}Z`;
-          markers.set(marker, { pin, seen: new Set() });
-          pin.attrs['text']?.set(marker);
-        }
+      const places = [tree.root, ...live(boards)];
+      if (r < 0.1) boards.push(pick(places).create(Zone, { zone: pick(zones) }));
+      else if (r < 0.25 && live(boards).length > 0) pins.push(pick(live(boards)).create(Pin, {}));
+      else if (r < 0.45 && live(boards).length > 0) pick(live(boards)).attrs['zone']?.set(pick(zones));
+      else if (r < 0.6 && live(pins).length > 0) pick(live(pins)).move(pick(places));
+      else if (r < 0.65 && live(pins).length > 0) pick(live(pins)).destroy();
+      else if (r < 0.68 && live(boards).length > 2) pick(live(boards)).destroy();
+      else if (r < 0.72 && live(boards).length > 0) {
+        const board = pick(live(boards));
+        const to = pick(places);
+        // A board into its own subtree is refused; nothing changes.
+        if (board !== to) board.move(to);
+      } else if (live(pins).length > 0) write(pick(live(pins)));
+    };
+    for (step = 0; step < 300; step++) {
+      const r = rnd();
+      try {
+        if (r < 0.1) {
+          // A transaction of a few changes that is rolled back: nothing happened.
+          tree.transact(() => {
+            for (let k = 0; k < 3; k++) change();
+            throw new Error('rolled back');
+          });
+        } else if (r < 0.2) tree.transact(() => [0, 1, 2].forEach(change));
+        else if (r < 0.25) {
+          // A proposal from a client, refused at its end half the time.
+          const mirror = pick([mirrors.red, mirrors.blue]);
+          const ids = live(pins).filter((p) => mirror.get(p.id) !== undefined).map((p) => p.id);
+          const into = [...live(boards), tree.root].filter((b) => mirror.get(b.id) !== undefined).map((b) => b.id);
+          if (ids.length > 0 && into.length > 0) {
+            const id = pick(ids);
+            const ops: Op[] = [[OP.move, id, pick(into), -1], [OP.set, id, 0, `proposed ${String(step)}`]];
+            if (rnd() < 0.5) ops.push([OP.set, id, 0, 'NOPE']);
+            void mirror.propose(...ops).catch(() => undefined);
+          }
+        } else change();
+      } catch {
+        // A rolled-back transaction, a move into its own subtree: nothing changed.
       }
       observe();
       if (step % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    await until(() => mirrors.red.pending === 0 && mirrors.blue.pending === 0);
     await converged(tree, mirrors);
+    observe();
     let checked = 0;
     for (const who of ['red', 'blue']) {
       const bytes = (frames.get(`${who}-client`) ?? []).join('');
       for (const [marker, entry] of markers) {
         if (entry.seen.has(who)) continue;
         checked++;
-        expect(bytes.includes(marker), `${who} received ${marker}, whose pin it could never see`).toBe(false);
+        expect(bytes.includes(marker), `${who} received ${marker}, which it could never see`).toBe(false);
       }
     }
     expect(checked).toBeGreaterThan(10);

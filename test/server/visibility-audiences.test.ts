@@ -3,8 +3,8 @@
  * its parent Folder, so renaming a folder gives the items under it keys never seen before. Those
  * keys are first met while a transaction's streams are built, and may split an audience then: each
  * viewer must still get the stream of its own verdicts, not that of its old audience's first viewer.
- * Such a rule is outside the documented contract (hooks.ts: a rule reads its own object; it is not
- * read again when the parent changes), but a commit must not leak what it does compute.
+ * The parent's rename rescopes its items (server/scope-deps.ts), so the new keys are met while the
+ * streams are built, and a commit must not leak what it computes then.
  */
 import { describe, expect, it } from 'vitest';
 import { OP, ServerEvent, type Op } from '../../shared/index.js';
