@@ -104,6 +104,13 @@ export class ScopeDependencies {
 
   /** Records what `node`'s rule read: in a transaction added to its record, else in its place. */
   #record(node: Node, found: Map<Node, number> | undefined): void {
+    if (!node.alive) {
+      // A destroyed node's rule (run for its key before the transaction) reads for nobody; a
+      // rollback that brings it back has settle run it again.
+      if (this.#open) this.#dirty.add(node);
+      else this.#forget(node);
+      return;
+    }
     const old = this.#reads.get(node);
     if (old === undefined && found === undefined) return;
     if (this.#open) {

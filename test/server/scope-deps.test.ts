@@ -58,5 +58,9 @@ describe('scope rules that read other objects', () => {
     expect(deps.readersOf(gone, 1)).toHaveLength(0);
     deps.settle(() => undefined, [gone]);
     expect(deps.empty).toBe(true);
+    // A dead node's rule may still run (for its key before the transaction): it records nothing.
+    const dead = items[0] as ServerObject;
+    deps.run(node(dead), rule, dead);
+    expect(deps.empty).toBe(true);
   });
 });
