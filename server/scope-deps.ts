@@ -69,6 +69,11 @@ export class ScopeDependencies {
     }
   }
 
+  /** Whether `node`'s rule read anything beyond its own values when it last ran (its key can change without an op on it). */
+  reads(node: Node): boolean {
+    return this.#reads.has(node);
+  }
+
   /** The live nodes whose rule read `kind` (VALUES or STRUCTURE) of `node` when it last ran. */
   readersOf(node: Node, kind: typeof VALUES | typeof STRUCTURE): readonly Node[] {
     const set = this.#byKind(kind).get(node);

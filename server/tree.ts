@@ -193,6 +193,8 @@ export class Tree<R extends AttrMap = AttrMap> extends EventEmitter<TreeEvents> 
       this.#tx = null;
     }
     if (tx.ops.length > 0) this.#commit(tx, committing);
+    // Nothing left to commit (every change rolled back by nested transactions): the observer ends it too.
+    else this.observer?.abort();
     return result;
   }
 

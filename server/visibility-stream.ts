@@ -69,8 +69,13 @@ export class StreamContext {
       .sort((a, b) => a.depth - b.depth || (a.e.node.parent?.id ?? 0) - (b.e.node.parent?.id ?? 0) || a.index - b.index);
     const shown = new Set<Node>();
     const mirror = new MirrorChildren(this, viewer, removed);
+    // An object the mirror holds (it saw it, and no destroy took it) is moved, never created again.
+    const held = (n: Node): boolean => {
+      const x = this.#entries.get(n);
+      return x !== undefined && x.before !== null && viewer.sees(x.before) && !removed.has(n) && !this.#insideBefore(n, removed);
+    };
     for (const { e } of placed) {
-      if (this.#insideNow(e.node, shown)) continue;
+      if (shown.has(e.node)) continue;
       const parent = e.node.parent;
       if (parent === null) continue;
       const wasShown = e.before !== null && viewer.sees(e.before) && !this.#insideBefore(e.node, removed);
@@ -82,11 +87,12 @@ export class StreamContext {
       }
       // It appears: its visible subtree, with the values of this moment.
       let first = true;
-      walkVisible(e.node, (n) => this.#seesNow(viewer, n), (n) => {
+      walkVisible(e.node, (n) => this.#seesNow(viewer, n) && !held(n), (n) => {
         shown.add(n);
         const p = n.parent as Node;
-        const at = first ? index : this.#visibleIndex(viewer, p, n);
+        const at = first ? index : mirror.place(p, n, null);
         first = false;
+        mirror.appear(n);
         const values: Record<string, Json> = {};
         n.type.attrNames.forEach((name, k) => (values[name] = detach(n.values[k]) as Json));
         out.push([OP.create, n.id, n.typeIndex, p.id, at, values]);
@@ -109,15 +115,6 @@ export class StreamContext {
     return out;
   }
 
-  /** How many children of `parent` before `node` the viewer sees. */
-  #visibleIndex(viewer: Viewer, parent: Node, node: Node): number {
-    let count = 0;
-    for (const child of parent.children) {
-      if (child === node) break;
-      if (this.#seesNow(viewer, child)) count++;
-    }
-    return count;
-  }
 
   /** Whether an ancestor of `node` (before the transaction) is in `set`. */
   #insideBefore(node: Node, set: ReadonlySet<Node>): boolean {
@@ -137,11 +134,6 @@ export class StreamContext {
     return this.parentsBefore.has(node) ? (this.parentsBefore.get(node) ?? null) : node.parent;
   }
 
-  /** Whether `node` or an ancestor (now) is in `set`. */
-  #insideNow(node: Node, set: ReadonlySet<Node>): boolean {
-    for (let at: Node | null = node; at !== null; at = at.parent) if (set.has(at)) return true;
-    return false;
-  }
 }
 
 function depth(node: Node): number {
@@ -186,6 +178,11 @@ class MirrorChildren {
       this.#lists.set(parent, list);
     }
     return list;
+  }
+
+  /** A node the stream creates: the mirror holds none of its children yet. */
+  appear(node: Node): void {
+    this.#lists.set(node, []);
   }
 
   /** Places `node` among `parent`'s children (taking it from `from`, where the mirror held it) and returns its index there. */

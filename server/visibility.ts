@@ -24,6 +24,8 @@ const MAX_SIGNED_KEYS = 1_024;
 /** What the visibility tracker needs of its tree. */
 export interface VisibleTree {
   readonly rootNode: Node;
+  /** The id the next created object will take: ids are never reused. */
+  readonly nextId: number;
   find(id: ObjectId): Node | undefined;
   get(id: ObjectId): ServerObject | undefined;
   /** The tree as a join's snapshot, of the objects `keep` keeps. */
@@ -75,6 +77,9 @@ export class TreeVisibility implements TreeObserver {
   readonly #touched = new Set<Node>();
   // Each parent's children before the transaction first changed them.
   readonly #origChildren = new Map<Node, Node[]>();
+  // The first id the transaction could create (-1 outside one): a touched node from it on did not
+  // exist before, and if it is not among the committed creates, a rolled-back nested one made it.
+  #firstNewId = -1;
   /** What the rules read of other objects, so that a change there rescopes the readers. */
   readonly #deps = new ScopeDependencies();
 
@@ -225,6 +230,7 @@ export class TreeVisibility implements TreeObserver {
   // TreeObserver: record what a node was before the transaction first touched it.
   before(op: Op): void {
     this.#deps.begin();
+    if (this.#firstNewId < 0) this.#firstNewId = this.tree.nextId;
     if (op[0] === OP.create) {
       const parent = this.tree.find(op[3]);
       this.#keepChildren(parent);
@@ -249,6 +255,8 @@ export class TreeVisibility implements TreeObserver {
 
   /** Keeps a parent's children as they were before the transaction first changes them (a stream places moved objects by them). */
   #keepChildren(parent: Node | null | undefined): void {
+    // No session joined: no stream will need it.
+    if (this.#viewers.size === 0) return;
     if (parent !== null && parent !== undefined && !this.#origChildren.has(parent)) this.#origChildren.set(parent, [...parent.children]);
   }
 
@@ -262,6 +270,8 @@ export class TreeVisibility implements TreeObserver {
     } else if (op[0] === OP.destroy) {
       // The whole subtree goes: whatever read any of it (by id, say) must look again.
       walk(node, (n) => {
+        // Its key before the transaction, while what its rule read is as it was: a dead reader is not asked again.
+        if (this.#deps.reads(n)) this.#rescope(n);
         this.#rescopeReaders(n, VALUES);
         this.#rescopeReaders(n, STRUCTURE);
       });
@@ -282,6 +292,7 @@ export class TreeVisibility implements TreeObserver {
   }
 
   abort(): void {
+    this.#firstNewId = -1;
     this.#origParent.clear();
     this.#origChildren.clear();
     this.#origKey.clear();
@@ -305,7 +316,7 @@ export class TreeVisibility implements TreeObserver {
       if (node !== undefined) entries.push({ node, before: null, after: this.chainOf(node, memo), moved: false });
     }
     for (const node of this.#touched) {
-      if (created.has(node.id)) continue;
+      if (created.has(node.id) || node.id >= this.#firstNewId) continue;
       const before = this.#chainBefore(node);
       const after = node.alive ? this.chainOf(node, memo) : null;
       const moved = this.#origParent.has(node);
@@ -341,8 +352,9 @@ export class TreeVisibility implements TreeObserver {
       const bySignature = new Map<string, readonly Op[]>();
       for (let i = 0; i < partition.audiences.length; i++) {
         const viewer = partition.audiences[i] as Viewer;
-        if (entries.length === 0) {
-          // Attribute changes only: a viewer gets those of the objects it sees.
+        if (entries.length === 0 && created.size === 0) {
+          // Attribute changes only: a viewer gets those of the objects it sees. (An object created
+          // and destroyed within the transaction leaves no entry, but its ops are not for everyone.)
           let signature = '';
           for (const chain of targets) signature += viewer.sees(chain) ? '1' : '0';
           let stream = bySignature.get(signature);
