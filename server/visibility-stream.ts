@@ -78,7 +78,7 @@ export class StreamContext {
       if (shown.has(e.node)) continue;
       const parent = e.node.parent;
       if (parent === null) continue;
-      const wasShown = e.before !== null && viewer.sees(e.before) && !this.#insideBefore(e.node, removed);
+      const wasShown = held(e.node);
       if (wasShown && !e.moved) continue;
       const index = mirror.place(parent, e.node, wasShown ? this.#parentBefore(e.node) : null);
       if (wasShown) {
@@ -163,6 +163,8 @@ function walkVisible(node: Node, sees: (n: Node) => boolean, fn: (n: Node) => vo
  */
 class MirrorChildren {
   readonly #lists = new Map<Node, Node[]>();
+  /** The members of each list, to find a held sibling without a scan of the list per sibling. */
+  readonly #members = new Map<Node, Set<Node>>();
 
   constructor(
     readonly context: StreamContext,
@@ -176,6 +178,7 @@ class MirrorChildren {
       const before = this.context.childrenBefore.get(parent) ?? parent.children;
       list = before.filter((c) => !this.removed.has(c) && this.context.sawBefore(this.viewer, c));
       this.#lists.set(parent, list);
+      this.#members.set(parent, new Set(list));
     }
     return list;
   }
@@ -183,6 +186,7 @@ class MirrorChildren {
   /** A node the stream creates: the mirror holds none of its children yet. */
   appear(node: Node): void {
     this.#lists.set(node, []);
+    this.#members.set(node, new Set());
   }
 
   /** Places `node` among `parent`'s children (taking it from `from`, where the mirror held it) and returns its index there. */
@@ -191,9 +195,10 @@ class MirrorChildren {
       const old = this.#listOf(from);
       const i = old.indexOf(node);
       if (i >= 0) old.splice(i, 1);
+      this.#members.get(from)?.delete(node);
     }
     const list = this.#listOf(parent);
-    const held = new Set(list);
+    const held = this.#members.get(parent) as Set<Node>;
     const siblings = parent.children;
     let at = 0;
     for (let k = siblings.indexOf(node) - 1; k >= 0; k--) {
@@ -204,6 +209,7 @@ class MirrorChildren {
       }
     }
     list.splice(at, 0, node);
+    held.add(node);
     return at;
   }
 }

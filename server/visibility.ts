@@ -72,11 +72,11 @@ export class TreeVisibility implements TreeObserver {
   readonly #viewers = new Set<Viewer>();
   #partition: Partition | undefined;
   // The current transaction: each touched node's parent and key before it.
-  readonly #origParent = new Map<Node, Node | null>();
+  #origParent = new Map<Node, Node | null>();
   readonly #origKey = new Map<Node, string | undefined>();
   readonly #touched = new Set<Node>();
   // Each parent's children before the transaction first changed them.
-  readonly #origChildren = new Map<Node, Node[]>();
+  #origChildren = new Map<Node, Node[]>();
   // The first id the transaction could create (-1 outside one): a touched node from it on did not
   // exist before, and if it is not among the committed creates, a rolled-back nested one made it.
   #firstNewId = -1;
@@ -292,12 +292,17 @@ export class TreeVisibility implements TreeObserver {
   }
 
   abort(): void {
+    this.#reset();
+    this.#deps.settle(this.#rerun);
+  }
+
+  /** Forgets the transaction's record (commit hands its parents and children on to the streams first). */
+  #reset(): void {
     this.#firstNewId = -1;
-    this.#origParent.clear();
-    this.#origChildren.clear();
+    this.#origParent = new Map();
+    this.#origChildren = new Map();
     this.#origKey.clear();
     this.#touched.clear();
-    this.#deps.settle(this.#rerun);
   }
 
   /** Runs a node's scope rule again (settling what it reads). */
@@ -323,9 +328,9 @@ export class TreeVisibility implements TreeObserver {
       if (before === after && !moved) continue;
       entries.push({ node, before, after, moved });
     }
-    const parentsBefore = new Map(this.#origParent);
-    const childrenBefore = new Map(this.#origChildren);
-    this.abort();
+    const parentsBefore = this.#origParent;
+    const childrenBefore = this.#origChildren;
+    this.#reset();
     const targets: Chain[] = [];
     const seen = new Set<number>();
     for (const op of ops) {
