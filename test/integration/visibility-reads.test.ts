@@ -6,7 +6,7 @@
  * of a client's view reaches that client. Over real socket.io, with every byte written to each
  * client's TCP socket recorded.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SyncClient, type Mirror } from '../../client/index.js';
 import type { Hooks, Principal, ServerObject, Tree } from '../../server/index.js';
 import { OP, defineType, t, type Op } from '../../shared/index.js';
@@ -21,8 +21,11 @@ const Flag = defineType('RFlag', { text: t.string() });
 const Rank = defineType('RRank', { text: t.string() });
 const types = [Root, Zone, Pin, Member, Flag, Rank];
 
-/** What a flag's rule looks up by id: the zone whose `zone` it takes (set by the test that uses it). */
+/** What a flag's rule looks up by id: the zone whose `zone` it takes (set by the test that uses it, cleared after each). */
 let flagSource: (() => ServerObject | undefined) | undefined;
+afterEach(() => {
+  flagSource = undefined;
+});
 
 const PEOPLE: Record<string, Principal> = { red: { id: 'ann', team: 'red' }, blue: { id: 'bo', team: 'blue' } };
 
@@ -155,20 +158,16 @@ describe('visibility: scope rules that read other objects', () => {
     const outer = tree.root.create(Zone, { zone: 'red' });
     const inner = outer.create(Zone, { zone: 'blue' });
     flagSource = () => tree.get(inner.id);
-    try {
-      const flag = tree.root.create(Flag, { text: 'F1-BLUE' });
-      await converged(tree, mirrors);
-      expect(mirrors.red.get(flag.id)).toBeUndefined();
-      expect(mirrors.blue.get(flag.id)).toBeDefined();
-      // The rule read `inner`; destroying `outer` takes `inner` with it: the flag loses its scope.
-      flag.attrs.text.set('F2-ALL');
-      outer.destroy();
-      await converged(tree, mirrors);
-      expect(mirrors.red.get(flag.id)?.get('text' as never)).toBe('F2-ALL');
-      expect((frames.get('red-client') ?? []).join('')).not.toContain('F1-BLUE');
-    } finally {
-      flagSource = undefined;
-    }
+    const flag = tree.root.create(Flag, { text: 'F1-BLUE' });
+    await converged(tree, mirrors);
+    expect(mirrors.red.get(flag.id)).toBeUndefined();
+    expect(mirrors.blue.get(flag.id)).toBeDefined();
+    // The rule read `inner`; destroying `outer` takes `inner` with it: the flag loses its scope.
+    flag.attrs.text.set('F2-ALL');
+    outer.destroy();
+    await converged(tree, mirrors);
+    expect(mirrors.red.get(flag.id)?.get('text' as never)).toBe('F2-ALL');
+    expect((frames.get('red-client') ?? []).join('')).not.toContain('F1-BLUE');
   });
 
   it('rescope an object whose rule read its index, or the children of a zone something moves into or out of', async () => {
@@ -180,27 +179,23 @@ describe('visibility: scope rules that read other objects', () => {
     const elsewhere = tree.root.create(Zone, { zone: '' });
     const pin = elsewhere.create(Pin, { text: 'P' });
     flagSource = () => tree.get(source.id);
-    try {
-      const flag = tree.root.create(Flag, { text: 'F' });
-      await converged(tree, mirrors);
-      expect(mirrors.red.get(first.id)).toBeDefined();
-      expect(mirrors.blue.get(second.id)).toBeDefined();
-      expect(mirrors.blue.get(flag.id)).toBeDefined();
-      // A move within the parent changes both indices.
-      second.move(row, 0);
-      // Moving a pin into the zone the flag reads gives it children; out again takes them.
-      pin.move(source);
-      await converged(tree, mirrors);
-      expect(mirrors.red.get(second.id)).toBeDefined();
-      expect(mirrors.blue.get(first.id)).toBeDefined();
-      expect(mirrors.red.get(flag.id)).toBeDefined();
-      pin.move(elsewhere);
-      await converged(tree, mirrors);
-      expect(mirrors.blue.get(flag.id)).toBeDefined();
-      expect(mirrors.red.get(flag.id)).toBeUndefined();
-    } finally {
-      flagSource = undefined;
-    }
+    const flag = tree.root.create(Flag, { text: 'F' });
+    await converged(tree, mirrors);
+    expect(mirrors.red.get(first.id)).toBeDefined();
+    expect(mirrors.blue.get(second.id)).toBeDefined();
+    expect(mirrors.blue.get(flag.id)).toBeDefined();
+    // A move within the parent changes both indices.
+    second.move(row, 0);
+    // Moving a pin into the zone the flag reads gives it children; out again takes them.
+    pin.move(source);
+    await converged(tree, mirrors);
+    expect(mirrors.red.get(second.id)).toBeDefined();
+    expect(mirrors.blue.get(first.id)).toBeDefined();
+    expect(mirrors.red.get(flag.id)).toBeDefined();
+    pin.move(elsewhere);
+    await converged(tree, mirrors);
+    expect(mirrors.blue.get(flag.id)).toBeDefined();
+    expect(mirrors.red.get(flag.id)).toBeUndefined();
   });
 
   it('place a moved object where a filtered mirror holds its siblings, when one of them leaves later in the same transaction', async () => {
@@ -228,41 +223,37 @@ describe('visibility: scope rules that read other objects', () => {
     const source = tree.root.create(Zone, { zone: 'red' });
     const box = tree.root.create(Zone, { zone: '' });
     flagSource = () => tree.get(source.id);
-    try {
-      const flag = box.create(Flag, { text: 'F1' });
-      await converged(tree, mirrors);
-      // The pin is dead for a moment while what it read changes, then comes back.
-      expect(() =>
-        tree.transact(() => {
-          pin.destroy();
-          board.attrs.zone.set('red');
-          throw new Error('abort');
-        }),
-      ).toThrow('abort');
-      // The same for the flag, in a nested transaction the outer one survives.
+    const flag = box.create(Flag, { text: 'F1' });
+    await converged(tree, mirrors);
+    // The pin is dead for a moment while what it read changes, then comes back.
+    expect(() =>
       tree.transact(() => {
-        try {
-          tree.transact(() => {
-            box.destroy();
-            source.attrs.name.set('x');
-            throw new Error('nested');
-          });
-        } catch {
-          // The outer transaction goes on and commits.
-        }
-        source.attrs.name.set('y');
-      });
-      board.attrs.zone.set('blue');
-      source.attrs.zone.set('blue');
-      pin.attrs.text.set('P2-BLUE');
-      flag.attrs.text.set('F2-BLUE');
-      await converged(tree, mirrors);
-      expect(mirrors.red.get(pin.id)).toBeUndefined();
-      expect(mirrors.red.get(flag.id)).toBeUndefined();
-      expect(mirrors.blue.get(flag.id)?.get('text' as never)).toBe('F2-BLUE');
-    } finally {
-      flagSource = undefined;
-    }
+        pin.destroy();
+        board.attrs.zone.set('red');
+        throw new Error('abort');
+      }),
+    ).toThrow('abort');
+    // The same for the flag, in a nested transaction the outer one survives.
+    tree.transact(() => {
+      try {
+        tree.transact(() => {
+          box.destroy();
+          source.attrs.name.set('x');
+          throw new Error('nested');
+        });
+      } catch {
+        // The outer transaction goes on and commits.
+      }
+      source.attrs.name.set('y');
+    });
+    board.attrs.zone.set('blue');
+    source.attrs.zone.set('blue');
+    pin.attrs.text.set('P2-BLUE');
+    flag.attrs.text.set('F2-BLUE');
+    await converged(tree, mirrors);
+    expect(mirrors.red.get(pin.id)).toBeUndefined();
+    expect(mirrors.red.get(flag.id)).toBeUndefined();
+    expect(mirrors.blue.get(flag.id)?.get('text' as never)).toBe('F2-BLUE');
   });
 
   it("keep what a reader read when a client's refused proposal moved it first (its indices were translated mid-transaction)", async () => {

@@ -13,6 +13,7 @@ import type { ServerObject } from '../../server/types.js';
 import type { Viewer } from '../../server/viewer.js';
 import { TreeVisibility, streamOf, type TxnStreams } from '../../server/visibility.js';
 import { OP, unflattenSnapshot, type Op } from '../../shared/index.js';
+import { visibleTo } from '../integration/visibility-support.js';
 import { Folder, Item, newTree } from './support.js';
 
 function folderKey(o: ServerObject): string | undefined {
@@ -35,13 +36,8 @@ function itemKey(o: ServerObject): string | undefined {
 const rules: VisibilityRules = { scopes: { Folder: folderKey, Item: itemKey }, canSee: (p, k) => (p['sees'] as string[]).includes(k) };
 const PEOPLE: Record<string, Principal> = { R: { id: 'R', sees: ['r'] }, B: { id: 'B', sees: ['b'] }, RB: { id: 'RB', sees: ['r', 'b'] }, N: { id: 'N', sees: [] } };
 
-function visible(p: Principal, o: ServerObject | null): boolean {
-  for (let at = o; at !== null; at = at.parent) {
-    const key = rules.scopes[at.type.name]?.(at);
-    if (key !== undefined && !rules.canSee(p, key)) return false;
-  }
-  return true;
-}
+const scopeOf = (o: ServerObject): string | undefined => rules.scopes[o.type.name]?.(o);
+const visible = (p: Principal, o: ServerObject | null): boolean => visibleTo(scopeOf, rules.canSee, p, o);
 
 /** A mirror's structure: each object's parent and children, by id. */
 type Model = Map<number, { parent: number; children: number[] }>;
